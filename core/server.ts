@@ -1,0 +1,300 @@
+/**
+ * The embedding API: one server instance = one child container, its own kernel,
+ * sessions, plugins and sockets. Two servers in one process share nothing.
+ */
+import 'reflect-metadata';
+import { container as rootContainer, type DependencyContainer, type InjectionToken } from 'tsyringe';
+import * as net from 'node:net';
+import * as tls from 'node:tls';
+import { hostname as osHostname } from 'node:os';
+import type { Observable } from 'rxjs';
+import { DEFAULT_HOST, DEFAULT_LIMITS, DEFAULT_PORT, type Limits } from './defaults.js';
+import { ParleyError } from './errors.js';
+import { createLogger, type Logger, type LogLevel } from './logger.js';
+import { Kernel, type AuthHook } from './kernel.js';
+import { Connection } from './connection.js';
+import { WriteBatcher } from './write-batcher.js';
+import { Session } from './session.js';
+import { validatePlugins } from './plugin-host.js';
+import type { Plugin, PluginHooks } from './plugin.js';
+import type { Action } from './of-verb.js';
+import type { ServerEvent, PluginFailure } from './events.js';
+import type { ClientCommand } from './actions.js';
+import { formatCommand, formatServer } from './codec.js';
+import { CHANNEL_DIRECTORY } from './channel-directory.js';
+import { isValidNick } from './names.js';
+
+export interface ServerOptions {
+  /** Plugins in start order. Default: none (the package's `createServer` defaults to all built-ins). */
+  plugins?: readonly Plugin[];
+  /** Sent in `ACCEPT: <hostname>`. Default: the machine's hostname. */
+  hostname?: string;
+  /** Limits; each missing one takes its default from {@link DEFAULT_LIMITS}. */
+  limits?: Partial<Limits>;
+  /** Called with each `CONNECT` (and its optional token); false refuses with `AUTH_FAILED`. */
+  authenticate?: AuthHook;
+  /** Serve TLS instead of plain TCP. */
+  tls?: { key: string | Buffer; cert: string | Buffer };
+  /** A logger, or the level for the default stderr logger. Default: 'warn'. */
+  logger?: Logger | LogLevel;
+}
+
+export interface ListenOptions {
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default 7420; 0 picks a free port. */
+  port?: number;
+}
+
+/** Tokens a server registers in its child container for plugins to inject. */
+export const KERNEL: InjectionToken<Kernel> = Kernel;
+
+export class ParleyServer {
+  /** This server's child container: plugins' services resolve from here. */
+  readonly container: DependencyContainer;
+  readonly kernel: Kernel;
+  readonly limits: Readonly<Limits>;
+  readonly log: Logger;
+  readonly #plugins: { name: string; verbs: readonly string[]; hooks: PluginHooks }[];
+  readonly #batcher = new WriteBatcher();
+  readonly #connections = new Set<Connection>();
+  readonly #perIp = new Map<string, number>();
+  readonly #tlsOptions: ServerOptions['tls'];
+  #net: net.Server | undefined;
+  #early: net.Socket[] | undefined;
+  #nextId = 1;
+  #state: 'new' | 'listening' | 'closing' | 'closed' = 'new';
+  #closing: Promise<void> | undefined;
+
+  constructor(options: ServerOptions = {}) {
+    this.limits = Object.freeze(resolveLimits(options.limits));
+    this.log = typeof options.logger === 'object' ? options.logger : createLogger(options.logger ?? 'warn');
+    this.#tlsOptions = options.tls;
+    const plugins = options.plugins ?? [];
+    validatePlugins(plugins);
+    this.container = rootContainer.createChildContainer();
+    const config = { hostname: options.hostname ?? osHostname(), limits: this.limits, authenticate: options.authenticate };
+    this.kernel = new Kernel(config, this.log.child('kernel'));
+    this.container.registerInstance(Kernel, this.kernel);
+    this.kernel.container = this.container;
+    for (const p of plugins) p.register(this.container);
+    this.#plugins = plugins.map((p) => ({ name: p.name, verbs: p.verbs, hooks: this.container.resolve(p.token) }));
+    this.kernel.setPlugins(this.#plugins);
+  }
+
+  /** Every parsed action from every client. */
+  get actions$(): Observable<Action> {
+    return this.kernel.actions$;
+  }
+  /** connected, joined, message, left, closed. */
+  get events$(): Observable<ServerEvent> {
+    return this.kernel.events$;
+  }
+  /** Plugin failures (each answered `ERROR INTERNAL` to its client). */
+  get errors$(): Observable<PluginFailure> {
+    return this.kernel.errors$;
+  }
+
+  /** Resolves a plugin's service from this server's container. */
+  resolve<T>(token: InjectionToken<T>): T {
+    return this.container.resolve(token);
+  }
+
+  /**
+   * Binds the TCP (or TLS) port, then starts the plugins.
+   * @returns the bound address (port 0 picks a free one)
+   */
+  async listen(opts: ListenOptions = {}): Promise<{ host: string; port: number }> {
+    if (this.#state !== 'new') throw new ParleyError(this.#state === 'listening' ? 'PARLEY_ERR_ALREADY_LISTENING' : 'PARLEY_ERR_CLOSED');
+    this.#state = 'listening';
+    const onSocket = (s: net.Socket): void => this.#accept(s);
+    this.#early = [];
+    const srv = this.#tlsOptions
+      ? tls.createServer({ ...this.#tlsOptions, allowHalfOpen: true }, onSocket)
+      : net.createServer({ allowHalfOpen: true }, onSocket);
+    this.#net = srv;
+    const host = opts.host ?? DEFAULT_HOST;
+    await new Promise<void>((resolve, reject) => {
+      srv.once('error', reject);
+      srv.listen(opts.port ?? DEFAULT_PORT, host, () => {
+        srv.off('error', reject);
+        resolve();
+      });
+    });
+    srv.on('error', (err) => this.log.error('listener error', err));
+    const addr = srv.address() as net.AddressInfo;
+    this.kernel.address = { host: addr.address, port: addr.port };
+    try {
+      for (const p of this.#plugins) await p.hooks.start?.();
+    } catch (err) {
+      await this.close();
+      throw err;
+    }
+    // Sockets accepted while plugins started wait until now.
+    const early = this.#early;
+    this.#early = undefined;
+    for (const s of early) this.#accept(s);
+    this.log.info(`listening on ${addr.address}:${addr.port}${this.#tlsOptions ? ' (TLS)' : ''}`);
+    return { ...this.kernel.address };
+  }
+
+  /** The bound address; throws before `listen`. */
+  address(): { host: string; port: number } {
+    if (!this.kernel.address) throw new ParleyError('PARLEY_ERR_NOT_LISTENING');
+    return { ...this.kernel.address };
+  }
+
+  /**
+   * Takes a socket accepted elsewhere (another `net.Server`, a test pipe) as a client.
+   * Works without `listen`, but plugins start only in `listen`.
+   */
+  handleSocket(socket: net.Socket): void {
+    this.#accept(socket);
+  }
+
+  /** Sends `MSG <from> <nick>: <text>` to a connected user. */
+  send(nick: string, text: string, opts: { from?: string } = {}): void {
+    const session = this.kernel.sessions.byNick(nick);
+    if (!session) throw new ParleyError('PARLEY_ERR_NO_SUCH_USER', nick);
+    const from = this.#sender(opts.from);
+    session.write(Buffer.from(formatServer({ type: 'MSG', sender: from, recipient: session.nick, text }, this.limits.maxLineBytes)));
+    this.kernel.emit({ type: 'message', from, to: session.nick, text });
+  }
+
+  /**
+   * Sends `MSG <from> <#channel>: <text>` to every member of a channel (needs the
+   * channels plugin), or `MSG <from> <nick>: <text>` to every connected user.
+   * @returns how many users it reached
+   */
+  broadcast(text: string, opts: { channel?: string; from?: string } = {}): number {
+    const from = this.#sender(opts.from);
+    if (opts.channel !== undefined) {
+      const dir = this.kernel.optional(CHANNEL_DIRECTORY);
+      if (!dir) throw new ParleyError('PARLEY_ERR_NO_PROVIDER', 'channels', 'channels');
+      const members = dir.members(opts.channel);
+      if (!members) return 0;
+      const channel = dir.spelling(opts.channel)!;
+      const buf = Buffer.from(formatServer({ type: 'MSG', sender: from, recipient: channel, text }, this.limits.maxLineBytes));
+      for (const m of members) m.write(buf);
+      this.kernel.emit({ type: 'message', from, to: channel, text });
+      return members.size;
+    }
+    let n = 0;
+    for (const s of this.kernel.sessions.connected()) {
+      s.write(Buffer.from(formatServer({ type: 'MSG', sender: from, recipient: s.nick, text }, this.limits.maxLineBytes)));
+      n++;
+    }
+    return n;
+  }
+
+  /**
+   * Injects a command as if the connected user `nick` had sent it: it goes
+   * through the same parsing, routing and replies.
+   * @example server.dispatch('alice', { verb: 'JOIN', channel: '#ops' })
+   */
+  dispatch(nick: string, command: ClientCommand | string): void {
+    const session = this.kernel.sessions.byNick(nick);
+    if (!session) throw new ParleyError('PARLEY_ERR_NO_SUCH_USER', nick);
+    const line = typeof command === 'string' ? command : formatCommand(command).slice(0, -1);
+    void this.kernel.text(session, line);
+  }
+
+  /** Number of open client connections. */
+  get connectionCount(): number {
+    return this.kernel.sessions.size;
+  }
+
+  /**
+   * Stops accepting, sends `DISCONNECT: server shutting down` to every client,
+   * waits for every socket to close (destroying stragglers after the grace
+   * period), stops the plugins in reverse order and disposes the container.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    this.#state = 'closing';
+    const srv = this.#net;
+    const listenerClosed = srv?.listening ? new Promise<void>((r) => srv.close(() => r())) : Promise.resolve();
+    for (const s of this.#early ?? []) s.destroy();
+    const sockets = [...this.#connections].map((c) => {
+      const closed = new Promise<void>((r) => (c.socket.destroyed ? r() : c.socket.once('close', () => r())));
+      c.close('server shutting down');
+      return closed;
+    });
+    await Promise.all(sockets);
+    await listenerClosed;
+    for (const p of [...this.#plugins].reverse()) {
+      try {
+        await p.hooks.stop?.();
+      } catch (err) {
+        this.log.error(`plugin ${p.name} failed to stop`, err);
+      }
+    }
+    this.kernel.shutdown();
+    await this.container.dispose();
+    this.#state = 'closed';
+  }
+
+  #sender(from: string | undefined): string {
+    const s = from ?? this.kernel.config.hostname;
+    if (!s || /[\s:]/.test(s)) throw new ParleyError('PARLEY_ERR_INVALID_OPTION', 'from', `"${s}" must be a non-empty word without spaces or colons`);
+    return s;
+  }
+
+  #accept(socket: net.Socket): void {
+    if (this.#state !== 'listening' && this.#state !== 'new') {
+      socket.destroy();
+      return;
+    }
+    if (this.#early) {
+      this.#early.push(socket);
+      return;
+    }
+    const conn = new Connection(socket, this.limits, this.#batcher);
+    const ip = conn.remoteAddress;
+    const max = this.limits.maxConnectionsPerIp;
+    const count = (this.#perIp.get(ip) ?? 0) + 1;
+    if (max > 0 && count > max) {
+      socket.on('error', () => {});
+      socket.end('DISCONNECT: too many connections from your address\n');
+      setTimeout(() => socket.destroy(), this.limits.closeGraceMs).unref();
+      return;
+    }
+    this.#perIp.set(ip, count);
+    this.#connections.add(conn);
+    const session = new Session(this.#nextId++, conn, this.limits.maxLineBytes);
+    this.kernel.open(session);
+    conn.start({
+      line: (buf) => this.kernel.line(session, buf),
+      tooLong: () => this.kernel.reply(session, 'LINE_TOO_LONG', this.limits.maxLineBytes),
+      closed: (reason) => {
+        this.#connections.delete(conn);
+        const left = (this.#perIp.get(ip) ?? 1) - 1;
+        if (left > 0) this.#perIp.set(ip, left);
+        else this.#perIp.delete(ip);
+        this.kernel.closed(session, reason);
+      },
+    });
+  }
+}
+
+function resolveLimits(given: Partial<Limits> | undefined): Limits {
+  const limits: Limits = { ...DEFAULT_LIMITS };
+  for (const [k, v] of Object.entries(given ?? {})) {
+    if (!(k in DEFAULT_LIMITS)) throw new ParleyError('PARLEY_ERR_INVALID_OPTION', `limits.${k}`, 'unknown limit');
+    if (v === undefined) continue;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
+      throw new ParleyError('PARLEY_ERR_INVALID_OPTION', `limits.${k}`, `expected a non-negative number, got ${String(v)}`);
+    }
+    (limits as unknown as Record<string, number>)[k] = v;
+  }
+  if (limits.maxLineBytes < 64) throw new ParleyError('PARLEY_ERR_INVALID_OPTION', 'limits.maxLineBytes', 'must be at least 64');
+  if (limits.rateLimit > 0 && limits.rateBurst < 1) throw new ParleyError('PARLEY_ERR_INVALID_OPTION', 'limits.rateBurst', 'must be at least 1');
+  return limits;
+}
+
+// Re-exported for callers that validate names before `send`.
+export { isValidNick };

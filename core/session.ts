@@ -1,0 +1,69 @@
+/**
+ * A client as the kernel and plugins see it: identity, state, and a way to send.
+ * The transport behind it is a socket connection, or anything else that can
+ * take bytes (tests drive sessions without sockets).
+ */
+import { formatServer } from './codec.js';
+import type { ServerMessage } from './actions.js';
+import type { WireErrorCode } from './errors.js';
+
+/** What a session writes to. `Connection` implements it for TCP and TLS. */
+export interface Transport {
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  write(buf: Buffer): void;
+  /**
+   * Closes. `notice`, when given, is sent first as `DISCONNECT: notice`;
+   * `reason` is what plugins and events see (defaults to the notice).
+   */
+  close(notice?: string, reason?: string): void;
+}
+
+export type SessionState = 'handshake' | 'connected' | 'closed';
+
+export class Session {
+  /** Nickname as the user spelled it; set once `CONNECT` succeeds. */
+  nick = '';
+  realname = '';
+  state: SessionState = 'handshake';
+  /** Milliseconds since the epoch when `CONNECT` succeeded. */
+  connectedAt = 0;
+
+  constructor(
+    readonly id: number,
+    readonly transport: Transport,
+    private readonly maxLineBytes: number,
+  ) {}
+
+  get remoteAddress(): string {
+    return this.transport.remoteAddress;
+  }
+
+  get connected(): boolean {
+    return this.state === 'connected';
+  }
+
+  /** Writes pre-encoded wire bytes (one or more complete lines). */
+  write(buf: Buffer): void {
+    if (this.state !== 'closed') this.transport.write(buf);
+  }
+
+  /** Formats and sends one server message. */
+  send(msg: ServerMessage): void {
+    if (this.state !== 'closed') this.transport.write(Buffer.from(formatServer(msg, this.maxLineBytes)));
+  }
+
+  /** Sends `ERROR <code>: <text>`. */
+  error(code: WireErrorCode, text: string): void {
+    this.send({ type: 'ERROR', code, text });
+  }
+
+  /** Closes the session; `reason` is sent as `DISCONNECT: reason` first. */
+  close(reason?: string): void {
+    this.transport.close(reason);
+  }
+
+  toString(): string {
+    return this.nick || `#${this.id}@${this.remoteAddress}`;
+  }
+}

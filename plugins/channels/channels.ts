@@ -1,0 +1,97 @@
+/**
+ * Channels: `JOIN`, `LEAVE`, the default channel, membership notices and
+ * cleanup on disconnect. Provides the kernel's {@link ChannelDirectory}.
+ */
+import { Subject } from 'rxjs';
+import {
+  formatServer,
+  inject,
+  injectable,
+  Kernel,
+  ofVerb,
+  ProtocolError,
+  type ChannelDirectory,
+  type PluginHooks,
+  type Session,
+} from '../../core/index.js';
+import { ChannelStore, type Channel } from './channel-store.js';
+import { CHANNELS_OPTIONS, type ChannelsOptions } from './options.js';
+
+@injectable()
+export class ChannelsPlugin implements PluginHooks, ChannelDirectory {
+  readonly store = new ChannelStore();
+  readonly left$ = new Subject<{ session: Session; channel: string }>();
+  readonly #maxLine: number;
+
+  constructor(
+    private readonly kernel: Kernel,
+    @inject(CHANNELS_OPTIONS) private readonly options: ChannelsOptions,
+  ) {
+    this.#maxLine = kernel.config.limits.maxLineBytes;
+  }
+
+  start(): void {
+    this.kernel.handle('channels', ofVerb('JOIN'), (a) => this.join(a.session, a.channel));
+    this.kernel.handle('channels', ofVerb('LEAVE'), (a) => {
+      const channel = this.store.get(a.channel);
+      if (!channel || !channel.members.has(a.session)) throw new ProtocolError('NOT_IN_CHANNEL', a.channel);
+      this.#leave(a.session, channel, 'left');
+      a.session.send({ type: 'LEFT', channel: channel.name });
+    });
+  }
+
+  stop(): void {
+    this.left$.complete();
+  }
+
+  onSessionOpen(session: Session): void {
+    if (this.options.defaultChannel) this.join(session, this.options.defaultChannel);
+  }
+
+  onSessionClose(session: Session, reason: string): void {
+    for (const channel of [...this.store.channelsOf(session)]) this.#leave(session, channel, reason);
+  }
+
+  /** Joins `session` to `name` (created if needed), as if it had sent `JOIN`. */
+  join(session: Session, name: string): void {
+    const existing = this.store.get(name);
+    if (!existing?.members.has(session) && this.store.channelsOf(session).size >= this.options.maxChannelsPerUser) {
+      throw new ProtocolError('TOO_MANY_CHANNELS', this.options.maxChannelsPerUser);
+    }
+    const { channel, already } = this.store.join(session, name);
+    const nicks = [...channel.members].map((m) => m.nick);
+    session.write(
+      Buffer.from(
+        formatServer({ type: 'JOINED', channel: channel.name }) +
+          formatServer({ type: 'USERLIST', channel: channel.name, nicks }, this.#maxLine),
+      ),
+    );
+    if (already) return;
+    this.#toOthers(channel, session, formatServer({ type: 'USERJOIN', channel: channel.name, nick: session.nick }));
+    this.kernel.emit({ type: 'joined', nick: session.nick, channel: channel.name });
+  }
+
+  // ChannelDirectory
+  spelling(channel: string): string | undefined {
+    return this.store.get(channel)?.name;
+  }
+  members(channel: string): ReadonlySet<Session> | undefined {
+    return this.store.get(channel)?.members;
+  }
+  isMember(session: Session, channel: string): boolean {
+    return this.store.get(channel)?.members.has(session) ?? false;
+  }
+
+  #leave(session: Session, channel: Channel, reason: string): void {
+    if (!this.store.leave(session, channel)) return;
+    this.#toOthers(channel, session, formatServer({ type: 'USERLEAVE', channel: channel.name, nick: session.nick }));
+    this.kernel.emit({ type: 'left', nick: session.nick, channel: channel.name, reason });
+    this.left$.next({ session, channel: channel.name });
+  }
+
+  #toOthers(channel: Channel, except: Session, line: string): void {
+    if (channel.members.size === 0 || (channel.members.size === 1 && channel.members.has(except))) return;
+    const buf = Buffer.from(line);
+    for (const m of channel.members) if (m !== except) m.write(buf);
+  }
+}

@@ -1,0 +1,12 @@
+import type { InjectionToken } from '../../core/index.js';
+
+export interface ChannelsOptions {
+  /** Channel every client joins right after `ACCEPT`; null for none. Default '#lobby'. */
+  defaultChannel: string | null;
+  /** Channels one client may be in at once. Default 64. */
+  maxChannelsPerUser: number;
+}
+
+export const DEFAULT_CHANNELS_OPTIONS: Readonly<ChannelsOptions> = Object.freeze({ defaultChannel: '#lobby', maxChannelsPerUser: 64 });
+
+export const CHANNELS_OPTIONS: InjectionToken<ChannelsOptions> = Symbol('parley.ChannelsOptions');

@@ -1,0 +1,58 @@
+/**
+ * Instant messages: `MSG #channel: text` to every other member, `MSG nick: text`
+ * to one user. Payloads are relayed byte-exact, each formatted once per fan-out.
+ */
+import {
+  CHANNEL_DIRECTORY,
+  formatServer,
+  injectable,
+  isChannelName,
+  isValidChannel,
+  Kernel,
+  ofVerb,
+  ProtocolError,
+  type ActionMap,
+  type ChannelDirectory,
+  type PluginHooks,
+} from '../../core/index.js';
+
+@injectable()
+export class ImPlugin implements PluginHooks {
+  /** Absent without the channels plugin: then every channel target is NOT_IN_CHANNEL. */
+  #channels: ChannelDirectory | undefined;
+  readonly #maxLine: number;
+
+  constructor(private readonly kernel: Kernel) {
+    this.#maxLine = kernel.config.limits.maxLineBytes;
+  }
+
+  start(): void {
+    this.#channels = this.kernel.optional(CHANNEL_DIRECTORY);
+    this.kernel.handle('im', ofVerb('MSG'), (a) => this.#msg(a));
+  }
+
+  #msg(a: ActionMap['MSG']): void {
+    const { session, target, text } = a;
+    if (isChannelName(target)) {
+      if (!isValidChannel(target)) throw new ProtocolError('CHANNEL_INVALID', target);
+      const members = this.#channels?.members(target);
+      if (!members || !members.has(session)) throw new ProtocolError('NOT_IN_CHANNEL', target);
+      const channel = this.#channels!.spelling(target)!;
+      const buf = this.#encode(session.nick, channel, text);
+      if (members.size > 1) for (const m of members) if (m !== session) m.write(buf);
+      this.kernel.emit({ type: 'message', from: session.nick, to: channel, text });
+      return;
+    }
+    const to = this.kernel.sessions.byNick(target);
+    if (!to) throw new ProtocolError('NO_SUCH_USER', target);
+    to.write(this.#encode(session.nick, to.nick, text));
+    this.kernel.emit({ type: 'message', from: session.nick, to: to.nick, text });
+  }
+
+  /** The relayed line, refused when the sender's prefix would push it past the line limit. */
+  #encode(sender: string, recipient: string, text: string): Buffer {
+    const buf = Buffer.from(formatServer({ type: 'MSG', sender, recipient, text }));
+    if (buf.length > this.#maxLine) throw new ProtocolError('LINE_TOO_LONG', this.#maxLine);
+    return buf;
+  }
+}

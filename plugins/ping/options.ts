@@ -1,0 +1,12 @@
+import type { InjectionToken } from '../../core/index.js';
+
+export interface PingOptions {
+  /** Milliseconds between PINGs. Default 60 000. */
+  intervalMs: number;
+  /** Milliseconds a PING may go unanswered before the session is closed. Default 150 000. */
+  timeoutMs: number;
+}
+
+export const DEFAULT_PING_OPTIONS: Readonly<PingOptions> = Object.freeze({ intervalMs: 60_000, timeoutMs: 150_000 });
+
+export const PING_OPTIONS: InjectionToken<PingOptions> = Symbol('parley.PingOptions');
