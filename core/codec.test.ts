@@ -17,8 +17,6 @@ function code(line: string): WireErrorCode | 'ok' | 'ignored' {
   return r === undefined ? 'ignored' : r instanceof ProtocolError ? r.code : 'ok';
 }
 
-// ---- splitLine -------------------------------------------------------------
-
 test('splitLine - PROTOCOL.md colon forms all give the same payload', (t) => {
   t.deepEqual(splitLine('MSG #c: hi'), { verb: 'MSG', args: ['#c'], payload: 'hi' });
   t.deepEqual(splitLine('MSG #c:hi'), { verb: 'MSG', args: ['#c'], payload: 'hi' });
@@ -61,8 +59,6 @@ test('parseCommand - an unknown verb is UNKNOWN_COMMAND', (t) => {
   t.is((r as ProtocolError).code, 'UNKNOWN_COMMAND');
   t.is((r as ProtocolError).message, 'NICK');
 });
-
-// ---- CONNECT ---------------------------------------------------------------
 
 test('CONNECT - the three-part form and the optional token are accepted', (t) => {
   t.deepEqual(parse('CONNECT: "John87" "John Wilson" 1.0.0'), {
@@ -116,8 +112,6 @@ test('CONNECT - an invalid nick is NICK_INVALID naming the nick', (t) => {
   }
 });
 
-// ---- PONG, JOIN, LEAVE, MSG, DISCONNECT --------------------------------------
-
 test('PONG - needs a non-empty payload and no arguments', (t) => {
   t.deepEqual(parse('PONG: 42313812731'), { verb: 'PONG', value: '42313812731' });
   for (const line of ['PONG', 'PONG:', 'PONG: ', 'PONG 1', 'PONG x: 1']) t.is(code(line), 'BAD_SYNTAX', line);
@@ -165,8 +159,6 @@ test('DISCONNECT - bare, with a reason, or with arguments', (t) => {
   t.is(code('DISCONNECT now'), 'BAD_SYNTAX');
 });
 
-// ---- TALK --------------------------------------------------------------------
-
 test('TALK - every keyword form is accepted, keywords case-insensitively', (t) => {
   const key = '8f3kQ2x9LmZp7Rt4';
   t.deepEqual(parse('TALK Mike: REQUEST'), { verb: 'TALK', target: 'Mike', keyword: 'REQUEST' });
@@ -201,8 +193,6 @@ test('TALK - wrong keyword or argument shape is BAD_SYNTAX', (t) => {
 test('TALK - JOIN of an invalid #channel is CHANNEL_INVALID', (t) => {
   t.is(code('TALK #bad.name: JOIN'), 'CHANNEL_INVALID');
 });
-
-// ---- formatting ----------------------------------------------------------------
 
 test('formatCommand - writes the colon form with a trailing newline', (t) => {
   t.is(formatCommand({ verb: 'CONNECT', nick: 'a', realname: 'A B', version: '1.0.0' }), 'CONNECT: "a" "A B" 1.0.0\n');
@@ -256,8 +246,6 @@ test('parseServerLine - unrecognisable lines are undefined', (t) => {
   }
   t.deepEqual(parseServerLine('DISCONNECT'), { type: 'DISCONNECT', reason: '' });
 });
-
-// ---- properties --------------------------------------------------------------
 
 // Records with ordinary prototypes, so deepStrictEqual compares them like parse results.
 const plain = { noNullPrototype: true } as const;
