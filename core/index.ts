@@ -17,3 +17,4 @@ export * from './plugin-host.js';
 export * from './channel-directory.js';
 export * from './kernel.js';
 export * from './server.js';
+export * from './test-transport.js';

@@ -14,7 +14,7 @@ import { createLogger, type Logger, type LogLevel } from './logger.js';
 import { Kernel, type AuthHook } from './kernel.js';
 import { Connection } from './connection.js';
 import { WriteBatcher } from './write-batcher.js';
-import { Session } from './session.js';
+import { Session, type Transport } from './session.js';
 import { validatePlugins } from './plugin-host.js';
 import type { Plugin, PluginHooks } from './plugin.js';
 import type { Action } from './of-verb.js';
@@ -46,6 +46,15 @@ export interface ListenOptions {
   port?: number;
 }
 
+/** A non-socket client attached with {@link ParleyServer.attach}. */
+export interface AttachedClient {
+  readonly session: Session;
+  /** One line from the client, without its terminator. A returned promise: wait before the next line. */
+  line(text: string): void | Promise<void>;
+  /** The transport closed. */
+  closed(reason: string): void;
+}
+
 /** Tokens a server registers in its child container for plugins to inject. */
 export const KERNEL: InjectionToken<Kernel> = Kernel;
 
@@ -65,6 +74,7 @@ export class ParleyServer {
   #nextId = 1;
   #state: 'new' | 'listening' | 'closing' | 'closed' = 'new';
   #closing: Promise<void> | undefined;
+  #starting: Promise<void> | undefined;
 
   constructor(options: ServerOptions = {}) {
     this.limits = Object.freeze(resolveLimits(options.limits));
@@ -125,7 +135,7 @@ export class ParleyServer {
     const addr = srv.address() as net.AddressInfo;
     this.kernel.address = { host: addr.address, port: addr.port };
     try {
-      for (const p of this.#plugins) await p.hooks.start?.();
+      await this.start();
     } catch (err) {
       await this.close();
       throw err;
@@ -136,6 +146,32 @@ export class ParleyServer {
     for (const s of early) this.#accept(s);
     this.log.info(`listening on ${addr.address}:${addr.port}${this.#tlsOptions ? ' (TLS)' : ''}`);
     return { ...this.kernel.address };
+  }
+
+  /**
+   * Starts the plugins (once). `listen` calls it; call it yourself only to run
+   * a server without a port, with clients attached through {@link attach}.
+   */
+  start(): Promise<void> {
+    this.#starting ??= (async () => {
+      for (const p of this.#plugins) await p.hooks.start?.();
+    })();
+    return this.#starting;
+  }
+
+  /**
+   * Attaches a client that is not a TCP socket (a WebSocket bridge, a test).
+   * Feed its lines to `line`; when the transport closes (also when the server
+   * calls `transport.close`), call `closed` once.
+   */
+  attach(transport: Transport): AttachedClient {
+    const session = new Session(this.#nextId++, transport, this.limits.maxLineBytes);
+    this.kernel.open(session);
+    return {
+      session,
+      line: (text) => this.kernel.text(session, text),
+      closed: (reason) => this.kernel.closed(session, reason),
+    };
   }
 
   /** The bound address; throws before `listen`. */
@@ -219,14 +255,16 @@ export class ParleyServer {
     const srv = this.#net;
     const listenerClosed = srv?.listening ? new Promise<void>((r) => srv.close(() => r())) : Promise.resolve();
     for (const s of this.#early ?? []) s.destroy();
-    const sockets = [...this.#connections].map((c) => {
-      const closed = new Promise<void>((r) => (c.socket.destroyed ? r() : c.socket.once('close', () => r())));
-      c.close('server shutting down');
-      return closed;
-    });
+    const sockets = [...this.#connections].map(
+      (c) => new Promise<void>((r) => (c.socket.destroyed ? r() : c.socket.once('close', () => r()))),
+    );
+    // Every session, socket-backed or attached, is told and closed.
+    for (const session of [...this.kernel.sessions.all()]) session.close('server shutting down');
     await Promise.all(sockets);
     await listenerClosed;
+    const started = this.#starting !== undefined;
     for (const p of [...this.#plugins].reverse()) {
+      if (!started) break;
       try {
         await p.hooks.stop?.();
       } catch (err) {
