@@ -1,0 +1,57 @@
+// Tiny command-line flag parser shared by the bench executables (no dependencies).
+// Accepts `--name value`, `--name=value` and bare `--flag` (true); anything else is positional.
+
+export interface ParsedArgs {
+  readonly positional: string[];
+  readonly flags: Map<string, string | true>;
+}
+
+export function parseArgs(argv: readonly string[]): ParsedArgs {
+  const positional: string[] = [];
+  const flags = new Map<string, string | true>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (!a.startsWith('--') || a === '--') {
+      positional.push(a);
+      continue;
+    }
+    const eq = a.indexOf('=');
+    if (eq >= 0) {
+      flags.set(a.slice(2, eq), a.slice(eq + 1));
+      continue;
+    }
+    const next = argv[i + 1];
+    if (next !== undefined && !next.startsWith('--')) {
+      flags.set(a.slice(2), next);
+      i++;
+    } else {
+      flags.set(a.slice(2), true);
+    }
+  }
+  return { positional, flags };
+}
+
+export function numFlag(args: ParsedArgs, name: string, def: number, opts: { min?: number; int?: boolean } = {}): number {
+  const raw = args.flags.get(name);
+  if (raw === undefined) return def;
+  const v = raw === true ? NaN : Number(raw);
+  const min = opts.min ?? 0;
+  if (!Number.isFinite(v) || v < min || ((opts.int ?? true) && !Number.isInteger(v))) {
+    throw new Error(`--${name}: expected ${(opts.int ?? true) ? 'an integer' : 'a number'} >= ${min}, got ${String(raw)}`);
+  }
+  return v;
+}
+
+export function strFlag(args: ParsedArgs, name: string, def: string): string;
+export function strFlag(args: ParsedArgs, name: string, def?: undefined): string | undefined;
+export function strFlag(args: ParsedArgs, name: string, def?: string): string | undefined {
+  const raw = args.flags.get(name);
+  if (raw === undefined) return def;
+  if (raw === true) throw new Error(`--${name}: expected a value`);
+  return raw;
+}
+
+export function boolFlag(args: ParsedArgs, name: string): boolean {
+  const raw = args.flags.get(name);
+  return raw === true || raw === 'true' || raw === '1';
+}
