@@ -12,6 +12,8 @@ export interface ChannelDirectory {
   spelling(channel: string): string | undefined;
   /** Members of a channel (any case); undefined when it does not exist. */
   members(channel: string): ReadonlySet<Session> | undefined;
+  /** The same members in join order, for fan-out loops; undefined when the channel does not exist. */
+  memberList(channel: string): readonly Session[] | undefined;
   isMember(session: Session, channel: string): boolean;
   /** A member left a channel (LEAVE, disconnect, timeout); emitted after the member is removed. */
   readonly left$: Observable<{ session: Session; channel: string }>;

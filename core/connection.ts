@@ -23,6 +23,8 @@ export class Connection implements Flushable {
   readonly remotePort: number;
   #pending: Buffer[] = [];
   #pendingBytes = 0;
+  /** Bytes we may still queue: the limit less the socket's buffer at the last flush. */
+  #budget: number;
   #closed = false;
   #held = false;
   #throttle: NodeJS.Timeout | undefined;
@@ -41,6 +43,7 @@ export class Connection implements Flushable {
     this.remotePort = socket.remotePort ?? 0;
     this.#splitter = new LineSplitter(limits.maxLineBytes);
     this.#bucket = new TokenBucket(limits.rateLimit, limits.rateBurst);
+    this.#budget = limits.sendQueueBytes;
     socket.setNoDelay(true);
   }
 
@@ -72,21 +75,24 @@ export class Connection implements Flushable {
   /** Queues bytes; they are written once per event-loop turn. */
   write(buf: Buffer): void {
     if (this.#closed) return;
-    this.#pending.push(buf);
+    const n = this.#pending.push(buf);
     this.#pendingBytes += buf.length;
-    if (this.#pending.length === 1) this.batcher.schedule(this);
-    if (this.#pendingBytes + this.socket.writableLength > this.limits.sendQueueBytes) {
-      this.#overflow();
+    if (this.#pendingBytes > this.#budget) {
+      // The socket may have drained since the last flush: measure before giving up.
+      this.#budget = this.limits.sendQueueBytes - this.socket.writableLength;
+      if (this.#pendingBytes > this.#budget) return this.#overflow();
     }
+    if (n === 1) this.batcher.schedule(this);
   }
 
   flush(): void {
-    const n = this.#pending.length;
+    const p = this.#pending;
+    const n = p.length;
     if (n === 0 || this.#closed) return;
-    const data = n === 1 ? this.#pending[0]! : Buffer.concat(this.#pending, this.#pendingBytes);
-    this.#pending = [];
+    this.socket.write(n === 1 ? p[0]! : Buffer.concat(p, this.#pendingBytes));
+    p.length = 0;
     this.#pendingBytes = 0;
-    this.socket.write(data);
+    this.#budget = this.limits.sendQueueBytes - this.socket.writableLength;
   }
 
   /**
@@ -114,7 +120,7 @@ export class Connection implements Flushable {
 
   #overflow(): void {
     // The client stopped reading: drop its backlog instead of growing memory.
-    this.#pending = [];
+    this.#pending.length = 0;
     this.#pendingBytes = 0;
     const socket = this.socket;
     this.#finish('send queue exceeded');

@@ -7,8 +7,10 @@ import { foldCase, type Session } from '../../core/index.js';
 export interface Channel {
   /** As its creator spelled it. */
   readonly name: string;
-  /** In join order. */
+  /** For membership tests. */
   readonly members: Set<Session>;
+  /** The same members in join order, as an array: fan-out loops iterate it. */
+  readonly list: Session[];
 }
 
 export class ChannelStore {
@@ -28,11 +30,12 @@ export class ChannelStore {
     const key = foldCase(name);
     let channel = this.#channels.get(key);
     if (!channel) {
-      channel = { name, members: new Set() };
+      channel = { name, members: new Set(), list: [] };
       this.#channels.set(key, channel);
     }
     if (channel.members.has(session)) return { channel, already: true };
     channel.members.add(session);
+    channel.list.push(session);
     let mine = this.#bySession.get(session);
     if (!mine) this.#bySession.set(session, (mine = new Set()));
     mine.add(channel);
@@ -42,6 +45,7 @@ export class ChannelStore {
   /** Removes `session`; drops the channel when it empties. False when it was not a member. */
   leave(session: Session, channel: Channel): boolean {
     if (!channel.members.delete(session)) return false;
+    channel.list.splice(channel.list.indexOf(session), 1);
     const mine = this.#bySession.get(session);
     mine?.delete(channel);
     if (mine && mine.size === 0) this.#bySession.delete(session);

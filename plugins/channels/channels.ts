@@ -59,7 +59,7 @@ export class ChannelsPlugin implements PluginHooks, ChannelDirectory {
       throw new ProtocolError('TOO_MANY_CHANNELS', this.options.maxChannelsPerUser);
     }
     const { channel, already } = this.store.join(session, name);
-    const nicks = [...channel.members].map((m) => m.nick);
+    const nicks = channel.list.map((m) => m.nick);
     session.write(
       Buffer.from(
         formatServer({ type: 'JOINED', channel: channel.name }) +
@@ -78,6 +78,9 @@ export class ChannelsPlugin implements PluginHooks, ChannelDirectory {
   members(channel: string): ReadonlySet<Session> | undefined {
     return this.store.get(channel)?.members;
   }
+  memberList(channel: string): readonly Session[] | undefined {
+    return this.store.get(channel)?.list;
+  }
   isMember(session: Session, channel: string): boolean {
     return this.store.get(channel)?.members.has(session) ?? false;
   }
@@ -90,8 +93,9 @@ export class ChannelsPlugin implements PluginHooks, ChannelDirectory {
   }
 
   #toOthers(channel: Channel, except: Session, line: string): void {
-    if (channel.members.size === 0 || (channel.members.size === 1 && channel.members.has(except))) return;
+    const list = channel.list;
+    if (list.length === 0 || (list.length === 1 && list[0] === except)) return;
     const buf = Buffer.from(line);
-    for (const m of channel.members) if (m !== except) m.write(buf);
+    for (let i = 0; i < list.length; i++) if (list[i] !== except) list[i]!.write(buf);
   }
 }

@@ -35,11 +35,12 @@ export class ImPlugin implements PluginHooks {
     const { session, target, text } = a;
     if (isChannelName(target)) {
       if (!isValidChannel(target)) throw new ProtocolError('CHANNEL_INVALID', target);
-      const members = this.#channels?.members(target);
-      if (!members || !members.has(session)) throw new ProtocolError('NOT_IN_CHANNEL', target);
-      const channel = this.#channels!.spelling(target)!;
+      const dir = this.#channels;
+      if (!dir || !dir.isMember(session, target)) throw new ProtocolError('NOT_IN_CHANNEL', target);
+      const channel = dir.spelling(target)!;
+      const list = dir.memberList(target)!;
       const buf = this.#encode(session.nick, channel, text);
-      if (members.size > 1) for (const m of members) if (m !== session) m.write(buf);
+      for (let i = 0; i < list.length; i++) if (list[i] !== session) list[i]!.write(buf);
       this.kernel.emit({ type: 'message', from: session.nick, to: channel, text });
       return;
     }
