@@ -25,7 +25,7 @@ Flags (default in brackets):
   --ping-timeout S         seconds without the matching PONG before disconnect [150]
   --talk-timeout S         seconds a talk request waits / a call may carry no voice [30]
   --udp-port N             voice relay UDP port [the TCP port]
-  --udp-buffer BYTES       voice relay socket receive buffer [4194304]
+  --udp-buffer BYTES       voice relay socket receive and send buffers [4194304]
   --stats-interval S       log voice stats every S seconds, 0 for never [0]
   --max-line BYTES         longest line, terminator included [8192]
   --rate-limit N           commands per second per client, 0 for no limit [50]
@@ -40,7 +40,34 @@ Flags (default in brackets):
   -h, --help               this help
 `;
 
-const HELP: Record<string, string> = { serve: SERVE_HELP };
+const CHAT_HELP = `Usage: parley chat --nick NICK [flags]
+
+An interactive terminal client: shows channel messages and events, answers
+PING by itself, and reads commands from standard input (end of input quits).
+
+Flags (default in brackets):
+  --nick NICK        nickname (required)
+  --realname TEXT    real name ['']
+  --target HOST:PORT server [127.0.0.1:7420]
+  --tls              connect with TLS (certificate not verified) [off]
+  --token TOKEN      token for the server's authentication hook [none]
+  -h, --help         this help
+
+Commands:
+  <text>                  say it in the current channel (the last one joined)
+  /join #channel          join (and make it the current channel)
+  /leave [#channel]       leave (default: the current channel)
+  /msg <nick|#chan> text  send a message
+  /talk <nick>            request a voice call
+  /accept [nick]          accept a call request (default: the latest)
+  /deny [nick]            deny a call request
+  /end [nick|#chan]       hang up a call, or leave a channel's voice
+  /voice [#channel]       join the channel's group voice
+  /quit                   disconnect and exit
+  /help                   the command list
+`;
+
+const HELP: Record<string, string> = { serve: SERVE_HELP, chat: CHAT_HELP };
 
 export function helpFor(cmd: string): string {
   return HELP[cmd] ?? MAIN_HELP;

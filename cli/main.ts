@@ -8,6 +8,7 @@ type Command = (argv: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
   serve: async () => serve,
+  chat: async () => (await import('./chat.js')).chat,
 };
 
 export async function main(argv: string[]): Promise<number> {
