@@ -11,20 +11,24 @@ import { ParleyServer, type ServerOptions, type Plugin } from './core/index.js';
 import { pingPlugin, type PingOptions } from './plugins/ping/index.js';
 import { channelsPlugin, type ChannelsOptions } from './plugins/channels/index.js';
 import { imPlugin } from './plugins/im/index.js';
+import { voipPlugin, type VoipOptions } from './plugins/voip/index.js';
 
 export * from './core/index.js';
 export * from './plugins/ping/index.js';
 export * from './plugins/channels/index.js';
 export * from './plugins/im/index.js';
+export * from './harness/index.js';
+export * from './plugins/voip/index.js';
 
 /** Options of every built-in plugin, for {@link builtinPlugins}. */
 export interface BuiltinPluginOptions {
   ping?: Partial<PingOptions>;
   channels?: Partial<ChannelsOptions>;
+  voip?: Partial<VoipOptions>;
 }
 
 /** The names of the built-in plugins, in start order. */
-export const BUILTIN_PLUGIN_NAMES = ['ping', 'channels', 'im'] as const;
+export const BUILTIN_PLUGIN_NAMES = ['ping', 'channels', 'im', 'voip'] as const;
 export type BuiltinPluginName = (typeof BUILTIN_PLUGIN_NAMES)[number];
 
 /**
@@ -36,6 +40,7 @@ export function builtinPlugins(names: readonly BuiltinPluginName[] = BUILTIN_PLU
     ping: () => pingPlugin(options.ping),
     channels: () => channelsPlugin(options.channels),
     im: () => imPlugin(),
+    voip: () => voipPlugin(options.voip),
   };
   return BUILTIN_PLUGIN_NAMES.filter((n) => names.includes(n)).map((n) => make[n]());
 }

@@ -34,7 +34,8 @@ export async function main(argv: string[]): Promise<number> {
       return 2;
     }
     const e = err as Error & { code?: string };
-    process.stderr.write(`parley ${cmd}: ${e.code ? e.code + ': ' : ''}${e.message}\n`);
+    const prefix = e.code && !e.message.startsWith(e.code) ? `${e.code}: ` : '';
+    process.stderr.write(`parley ${cmd}: ${prefix}${e.message}\n`);
     return 1;
   }
 }

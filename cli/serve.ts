@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createLogger, LOG_LEVELS, type LogLevel, type Limits } from '../core/index.js';
-import { BUILTIN_PLUGIN_NAMES, builtinPlugins, createServer, type BuiltinPluginName } from '../index.js';
+import { BUILTIN_PLUGIN_NAMES, builtinPlugins, createServer, VoipPlugin, type BuiltinPluginName } from '../index.js';
 import { num, seconds, UsageError } from './args.js';
 
 export const SERVE_OPTIONS = {
@@ -52,12 +52,19 @@ export async function serve(argv: string[]): Promise<number> {
   const pingTimeoutMs = seconds(v['ping-timeout'], 'ping-timeout')!;
   if (pingIntervalMs <= 0 || pingTimeoutMs <= 0) throw new UsageError('--ping-interval and --ping-timeout must be above 0');
   const port = num(v.port, 'port', { min: 0, integer: true })!;
+  const talkTimeoutMs = seconds(v['talk-timeout'], 'talk-timeout')!;
+  if (talkTimeoutMs <= 0) throw new UsageError('--talk-timeout must be above 0');
+  const udpPort = num(v['udp-port'], 'udp-port', { min: 0, integer: true });
+  if (udpPort !== undefined && udpPort > 65535) throw new UsageError(`--udp-port: port ${udpPort} is out of range`);
+  const udpBuffer = num(v['udp-buffer'], 'udp-buffer', { min: 1, integer: true });
+  const statsMs = seconds(v['stats-interval'], 'stats-interval')!;
   const dc = v['default-channel']!;
   const logger = createLogger(level);
   const server = createServer({
     plugins: builtinPlugins(names as BuiltinPluginName[], {
       ping: { intervalMs: pingIntervalMs, timeoutMs: pingTimeoutMs },
       channels: { defaultChannel: dc === '' || dc === 'none' ? null : dc },
+      voip: { talkTimeoutMs, udpPort, recvBufferBytes: udpBuffer, sendBufferBytes: udpBuffer },
     }),
     hostname: v.hostname,
     limits,
@@ -68,11 +75,18 @@ export async function serve(argv: string[]): Promise<number> {
   logger.info(`parley listening on ${addr.host}:${addr.port} with plugins ${names.join(', ')}`);
   // Also on stdout, for scripts that wait for the port.
   process.stdout.write(`parley listening on ${addr.host}:${addr.port}\n`);
+  let statsTimer: NodeJS.Timeout | undefined;
+  if (statsMs > 0 && names.includes('voip')) {
+    const voip = server.resolve(VoipPlugin);
+    statsTimer = setInterval(() => logger.info('voip stats', voip.stats()), statsMs);
+    statsTimer.unref();
+  }
   return new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (sig: string): void => {
       if (stopping) return;
       stopping = true;
+      clearInterval(statsTimer);
       logger.info(`${sig}: closing`);
       server.close().then(
         () => resolve(0),

@@ -1,0 +1,64 @@
+/** Counters of the voice relay and the snapshot `VoipPlugin.stats()` returns. */
+
+/** Why a datagram was dropped. */
+export type DropReason =
+  /** Not exactly one VoiceFrame. */
+  | 'undecodable'
+  /** Names a key no talk has. */
+  | 'unknownKey'
+  /** Names a nick that is not a party of the talk. */
+  | 'notParty'
+  /** Comes from another IP than the party's TCP connection. */
+  | 'wrongIp'
+  /** The (key, nick) is already bound to another address. */
+  | 'addressTaken'
+  /** From a bound address, naming another key or nick. */
+  | 'spoofed'
+  /** Carries a payload before the 1:1 call was accepted. */
+  | 'beforeAccept';
+
+export const DROP_REASONS: readonly DropReason[] = ['undecodable', 'unknownKey', 'notParty', 'wrongIp', 'addressTaken', 'spoofed', 'beforeAccept'];
+
+export interface VoipStats {
+  /** Accepted 1:1 calls. */
+  activeTalks: number;
+  /** 1:1 requests not yet answered. */
+  pendingTalks: number;
+  /** Channels with group voice. */
+  groupSessions: number;
+  /** Participants over all group voice sessions. */
+  groupTalkers: number;
+  /** UDP source addresses bound to a (key, nick). */
+  boundEndpoints: number;
+  /** Datagrams received. */
+  framesIn: number;
+  /** Datagrams sent (one per recipient). */
+  framesRelayed: number;
+  bytesIn: number;
+  bytesRelayed: number;
+  dropped: Record<DropReason, number>;
+  droppedTotal: number;
+}
+
+/** Mutable counters on the hot path; plain fields, no allocation per frame. */
+export class RelayCounters {
+  framesIn = 0;
+  framesRelayed = 0;
+  bytesIn = 0;
+  bytesRelayed = 0;
+  droppedTotal = 0;
+  readonly dropped: Record<DropReason, number> = {
+    undecodable: 0,
+    unknownKey: 0,
+    notParty: 0,
+    wrongIp: 0,
+    addressTaken: 0,
+    spoofed: 0,
+    beforeAccept: 0,
+  };
+
+  drop(reason: DropReason): void {
+    this.dropped[reason]++;
+    this.droppedTotal++;
+  }
+}

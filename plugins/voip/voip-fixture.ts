@@ -1,0 +1,93 @@
+/** Shared setup of the voip end-to-end tests: servers, clients and raw UDP sockets that close with the test. */
+import * as dgram from 'node:dgram';
+import type { ExecutionContext } from 'ava';
+import { builtinPlugins, createServer, type ParleyServer, type ServerOptions } from '../../index.js';
+import { ParleyClient, VoiceClient } from '../../harness/index.js';
+import { VoipPlugin } from './voip.js';
+import type { VoipOptions } from './options.js';
+
+export interface TestServer {
+  server: ParleyServer;
+  port: number;
+  udpPort: number;
+  voip: VoipPlugin;
+}
+
+/**
+ * A server with every built-in plugin on 127.0.0.1, ports picked by the OS.
+ * UDP defaults to port 0 here so that parallel tests never race for the TCP port number.
+ */
+export async function startServer(t: ExecutionContext, voip: Partial<VoipOptions> = {}, options: ServerOptions = {}): Promise<TestServer> {
+  const server = createServer({ logger: 'error', hostname: 'test', ...options, plugins: builtinPlugins(undefined, { voip: { udpPort: 0, ...voip } }) });
+  t.teardown(() => server.close());
+  const { port } = await server.listen({ host: '127.0.0.1', port: 0 });
+  const plugin = server.resolve(VoipPlugin);
+  return { server, port, udpPort: plugin.udpAddress()!.port, voip: plugin };
+}
+
+export async function connect(t: ExecutionContext, port: number, nick: string): Promise<ParleyClient> {
+  const c = await ParleyClient.connect({ port, nick, timeoutMs: 3000 });
+  t.teardown(() => c.destroy());
+  return c;
+}
+
+export async function voice(t: ExecutionContext, s: TestServer, key: string, nick: string, bindAddress?: string): Promise<VoiceClient> {
+  const opts = { host: '127.0.0.1', port: s.udpPort, key, nick, ...(bindAddress === undefined ? {} : { bindAddress }) };
+  const v = await VoiceClient.open(opts);
+  t.teardown(() => v.close());
+  return v;
+}
+
+/** A bare UDP socket that records every datagram it receives, byte for byte. */
+export interface RawUdp {
+  readonly socket: dgram.Socket;
+  readonly received: Buffer[];
+  send(buf: Buffer): void;
+  /** Resolves once `n` datagrams in total have arrived. */
+  receivedCount(n: number, timeoutMs?: number): Promise<Buffer[]>;
+}
+
+export async function rawUdp(t: ExecutionContext, s: TestServer, bindAddress = '127.0.0.1'): Promise<RawUdp> {
+  const socket = dgram.createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, bindAddress, () => resolve()));
+  t.teardown(() => new Promise<void>((r) => socket.close(() => r())));
+  const received: Buffer[] = [];
+  socket.on('message', (buf) => received.push(buf));
+  return {
+    socket,
+    received,
+    send: (buf) => socket.send(buf, s.udpPort, '127.0.0.1'),
+    receivedCount: async (n, timeoutMs = 3000) => {
+      await until(() => received.length >= n, timeoutMs, `${n} datagrams`);
+      return received;
+    },
+  };
+}
+
+/** Polls `cond` every 5 ms; throws after `timeoutMs`. */
+export async function until(cond: () => boolean, timeoutMs = 3000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(5);
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** `caller` requests a call with `callee`, who accepts; resolves with the key once `ACCEPTED` arrived. */
+export async function call(caller: ParleyClient, callee: ParleyClient): Promise<string> {
+  const key = await caller.talkRequest(callee.nick);
+  await callee.waitFor('TALK', (m) => m.event === 'REQUEST' && m.key === key);
+  callee.talkAccept(caller.nick, key);
+  await caller.waitFor('TALK', (m) => m.event === 'ACCEPTED' && m.key === key);
+  return key;
+}
+
+/** Binds each voice client and waits until the relay counts `expected` bound endpoints. */
+export async function bindAll(s: TestServer, clients: VoiceClient[], expected: number): Promise<void> {
+  for (const c of clients) c.bind();
+  await until(() => s.voip.stats().boundEndpoints >= expected, 3000, `${expected} bound endpoints`);
+}

@@ -1,0 +1,230 @@
+/**
+ * Voice: `TALK` signalling for 1:1 calls and channel group voice, and the UDP
+ * relay that carries their frames. Talk state lives in a {@link TalkRegistry};
+ * the relay reads it on every frame.
+ */
+import type { Subscription } from 'rxjs';
+import {
+  CHANNEL_DIRECTORY,
+  foldCase,
+  formatServer,
+  inject,
+  injectable,
+  isChannelName,
+  isValidChannel,
+  Kernel,
+  ofVerb,
+  ProtocolError,
+  type ActionMap,
+  type ChannelDirectory,
+  type Logger,
+  type PluginHooks,
+  type Session,
+} from '../../core/index.js';
+import { VOIP_OPTIONS, type VoipOptions } from './options.js';
+import { DROP_REASONS, type VoipStats } from './stats.js';
+import { TalkRegistry, type CallTalk, type GroupTalk, type Talk } from './talk-registry.js';
+import { UdpRelay } from './udp-relay.js';
+
+@injectable()
+export class VoipPlugin implements PluginHooks {
+  readonly #talks = new TalkRegistry();
+  readonly #relay: UdpRelay;
+  readonly #log: Logger;
+  readonly #maxLine: number;
+  #left: Subscription | undefined;
+
+  constructor(
+    private readonly kernel: Kernel,
+    @inject(VOIP_OPTIONS) private readonly options: VoipOptions,
+    @inject(CHANNEL_DIRECTORY) private readonly channels: ChannelDirectory,
+  ) {
+    this.#log = kernel.log.child('voip');
+    this.#relay = new UdpRelay(this.#talks, this.#log);
+    this.#maxLine = kernel.config.limits.maxLineBytes;
+  }
+
+  async start(): Promise<void> {
+    const tcp = this.kernel.address;
+    const host = this.options.udpHost ?? tcp?.host ?? '127.0.0.1';
+    const port = this.options.udpPort ?? tcp?.port ?? 0;
+    const bound = await this.#relay.open({
+      host,
+      port,
+      recvBufferBytes: this.options.recvBufferBytes,
+      sendBufferBytes: this.options.sendBufferBytes,
+    });
+    this.#log.info(`voice relay on udp ${bound.host}:${bound.port}`);
+    this.#left = this.channels.left$.subscribe(({ session, channel }) => {
+      const talk = this.#talks.group(channel);
+      if (talk) this.#leaveGroup(session, talk);
+    });
+    this.kernel.handle('voip', ofVerb('TALK'), (a) => this.#talk(a));
+  }
+
+  async stop(): Promise<void> {
+    this.#left?.unsubscribe();
+    for (const talk of this.#talks.all()) if (talk.timer) clearTimeout(talk.timer);
+    await this.#relay.close();
+  }
+
+  onSessionClose(session: Session): void {
+    const call = this.#talks.callOf(session);
+    if (call) this.#endCall(call);
+    for (const talk of [...this.#talks.groupsOf(session)]) this.#leaveGroup(session, talk);
+  }
+
+  /** The relay's bound UDP address; undefined before `start` and after `stop`. */
+  udpAddress(): { host: string; port: number } | undefined {
+    return this.#relay.address();
+  }
+
+  /** A snapshot of talks and relay counters. */
+  stats(): VoipStats {
+    const c = this.#relay.counters;
+    const dropped = {} as VoipStats['dropped'];
+    for (const r of DROP_REASONS) dropped[r] = c.dropped[r];
+    return {
+      activeTalks: this.#talks.activeCalls,
+      pendingTalks: this.#talks.pendingCalls,
+      groupSessions: this.#talks.groupCount,
+      groupTalkers: this.#talks.groupTalkers,
+      boundEndpoints: this.#relay.boundCount,
+      framesIn: c.framesIn,
+      framesRelayed: c.framesRelayed,
+      bytesIn: c.bytesIn,
+      bytesRelayed: c.bytesRelayed,
+      dropped,
+      droppedTotal: c.droppedTotal,
+    };
+  }
+
+  #talk(a: ActionMap['TALK']): void {
+    const { session, target, key } = a;
+    switch (a.keyword) {
+      case 'REQUEST':
+        return this.#request(session, target);
+      case 'ACCEPT':
+      case 'DENY':
+        return this.#answer(session, target, key!, a.keyword === 'ACCEPT');
+      case 'END':
+        if (isChannelName(target)) return this.#endGroup(session, target, key!);
+        return this.#end(session, target, key!);
+      case 'JOIN':
+        return this.#joinGroup(session, target);
+    }
+  }
+
+  #request(session: Session, target: string): void {
+    if (foldCase(target) === foldCase(session.nick)) throw new ProtocolError('BAD_SYNTAX', 'you cannot talk to yourself');
+    const callee = this.kernel.sessions.byNick(target);
+    if (!callee || !callee.connected) throw new ProtocolError('NO_SUCH_USER', target);
+    if (this.#talks.callOf(callee)) throw new ProtocolError('BUSY', callee.nick);
+    if (this.#talks.callOf(session)) throw new ProtocolError('BUSY', session.nick);
+    const talk = this.#talks.createCall(session, callee);
+    session.send({ type: 'TALK', peer: callee.nick, key: talk.key, event: 'REQUEST' });
+    callee.send({ type: 'TALK', peer: session.nick, key: talk.key, event: 'REQUEST' });
+    talk.timer = this.#timer(() => this.#endCall(talk), this.options.talkTimeoutMs);
+  }
+
+  /** The 1:1 call `key` in which `session` is a party and `peer` the other; NO_SUCH_TALK otherwise. */
+  #call(session: Session, peer: string, key: string): CallTalk {
+    const talk = this.#talks.byKey(key);
+    if (talk?.kind === 'call' && talk.parties.has(session)) {
+      const other = talk.requester.session === session ? talk.callee : talk.requester;
+      if (foldCase(other.session.nick) === foldCase(peer)) return talk;
+    }
+    throw new ProtocolError('NO_SUCH_TALK', key);
+  }
+
+  #answer(session: Session, peer: string, key: string, accept: boolean): void {
+    const talk = this.#call(session, peer, key);
+    if (talk.callee.session !== session || talk.accepted) throw new ProtocolError('NO_SUCH_TALK', key);
+    clearTimeout(talk.timer);
+    const requester = talk.requester.session;
+    if (!accept) {
+      this.#talks.removeCall(talk);
+      this.#release(talk);
+      requester.send({ type: 'TALK', peer: session.nick, key, event: 'DENIED' });
+      return;
+    }
+    this.#talks.accept(talk, performance.now());
+    this.#armIdle(talk);
+    requester.send({ type: 'TALK', peer: session.nick, key, event: 'ACCEPTED' });
+  }
+
+  #end(session: Session, peer: string, key: string): void {
+    this.#endCall(this.#call(session, peer, key));
+  }
+
+  /** Ends a call: `ENDED` to both parties (a closed session's write is a no-op), bindings released. */
+  #endCall(talk: CallTalk): void {
+    if (!this.#talks.removeCall(talk)) return;
+    clearTimeout(talk.timer);
+    this.#release(talk);
+    const { requester: r, callee: c } = talk;
+    r.session.send({ type: 'TALK', peer: c.session.nick, key: talk.key, event: 'ENDED' });
+    c.session.send({ type: 'TALK', peer: r.session.nick, key: talk.key, event: 'ENDED' });
+  }
+
+  /**
+   * One timer per accepted call, re-armed from the last payload time when it
+   * fires, rather than reset by every frame on the hot path.
+   */
+  #armIdle(talk: CallTalk): void {
+    const timeout = this.options.talkTimeoutMs;
+    const due = talk.lastPayloadAt + timeout - performance.now();
+    talk.timer = this.#timer(() => {
+      if (performance.now() - talk.lastPayloadAt >= timeout) this.#endCall(talk);
+      else this.#armIdle(talk);
+    }, Math.max(1, due));
+  }
+
+  #joinGroup(session: Session, channel: string): void {
+    if (!this.channels.isMember(session, channel)) throw new ProtocolError('NOT_IN_CHANNEL', channel);
+    const spelling = this.channels.spelling(channel) ?? channel;
+    const { talk, already } = this.#talks.joinGroup(session, spelling);
+    const nicks = [...talk.parties.keys()].map((s) => s.nick);
+    session.write(
+      Buffer.from(
+        formatServer({ type: 'TALK', peer: talk.channel, key: talk.key, event: 'JOINED' }) +
+          formatServer({ type: 'TALKLIST', channel: talk.channel, nicks }, this.#maxLine),
+      ),
+    );
+    if (already) return;
+    this.#toChannel(talk, formatServer({ type: 'TALKJOIN', channel: talk.channel, nick: session.nick }));
+  }
+
+  #endGroup(session: Session, channel: string, key: string): void {
+    if (!isValidChannel(channel)) throw new ProtocolError('CHANNEL_INVALID', channel);
+    const talk = this.#talks.group(channel);
+    if (!talk || talk.key !== key || !talk.parties.has(session)) throw new ProtocolError('NO_SUCH_TALK', key);
+    this.#leaveGroup(session, talk);
+  }
+
+  /** `TALKLEAVE` goes to every channel member and to the leaver, who may have left the channel already. */
+  #leaveGroup(session: Session, talk: GroupTalk): void {
+    const party = this.#talks.leaveGroup(session, talk);
+    if (!party) return;
+    this.#relay.release(party);
+    this.#toChannel(talk, formatServer({ type: 'TALKLEAVE', channel: talk.channel, nick: session.nick }), session);
+  }
+
+  /** Encodes once and writes to every member of the talk's channel, plus `also`. */
+  #toChannel(talk: GroupTalk, line: string, also?: Session): void {
+    const buf = Buffer.from(line);
+    const members = this.channels.members(talk.channel);
+    if (members) for (const m of members) m.write(buf);
+    if (also && !members?.has(also)) also.write(buf);
+  }
+
+  #release(talk: Talk): void {
+    for (const p of talk.parties.values()) this.#relay.release(p);
+  }
+
+  #timer(fn: () => void, ms: number): NodeJS.Timeout {
+    const t = setTimeout(fn, ms);
+    t.unref();
+    return t;
+  }
+}
