@@ -78,9 +78,12 @@ export class Connection implements Flushable {
     const n = this.#pending.push(buf);
     this.#pendingBytes += buf.length;
     if (this.#pendingBytes > this.#budget) {
-      // The socket may have drained since the last flush: measure before giving up.
-      this.#budget = this.limits.sendQueueBytes - this.socket.writableLength;
-      if (this.#pendingBytes > this.#budget) return this.#overflow();
+      // Hand the batch to the socket before judging: a client that reads is measured by
+      // what the kernel could not take, not by one turn's fan-out (a burst into a
+      // channel would otherwise disconnect every member).
+      this.flush();
+      if (this.#budget < 0) this.#overflow();
+      return;
     }
     if (n === 1) this.batcher.schedule(this);
   }

@@ -48,6 +48,8 @@ export class Kernel {
   readonly sessions = new SessionRegistry();
   /** The bound TCP address, once listening (plugins read it in `start`). */
   address: { host: string; port: number } | undefined;
+  /** True when `listen` was asked for port 0: any port will do, so may a plugin's own. */
+  ephemeralPort = false;
 
   readonly #owners = new Map<string, string>();
   #plugins: { name: string; hooks: PluginHooks }[] = [];
@@ -238,12 +240,13 @@ export class Kernel {
     session.connectedAt = Date.now();
     this.#clearHandshake(session);
     session.write(Buffer.from(formatServer({ type: 'ACCEPT', hostname: this.config.hostname })));
+    this.log.debug(`${session.nick} connected from ${session.remoteAddress}`);
+    // Before the hooks, so that observers see `connected` before the auto-join's `joined`.
+    this.emit({ type: 'connected', nick: session.nick, session });
     for (const p of this.#plugins) {
       if (p.hooks.onSessionOpen) this.#hook(p.name, 'onSessionOpen', session, () => p.hooks.onSessionOpen!(session));
       if (session.state !== 'connected') return;
     }
-    this.log.debug(`${session.nick} connected from ${session.remoteAddress}`);
-    this.emit({ type: 'connected', nick: session.nick, session });
   }
 
   #clearHandshake(session: Session): void {

@@ -67,6 +67,8 @@ export class ParleyServer {
   readonly #plugins: { name: string; verbs: readonly string[]; hooks: PluginHooks }[];
   readonly #batcher = new WriteBatcher();
   readonly #connections = new Set<Connection>();
+  /** TLS only: raw sockets, so that close() can destroy those still in (or stuck after) the TLS handshake. */
+  readonly #rawTls = new Set<net.Socket>();
   readonly #perIp = new Map<string, number>();
   readonly #tlsOptions: ServerOptions['tls'];
   #net: net.Server | undefined;
@@ -119,9 +121,18 @@ export class ParleyServer {
     this.#state = 'listening';
     const onSocket = (s: net.Socket): void => this.#accept(s);
     this.#early = [];
+    const handshakeTimeout = this.limits.handshakeTimeoutMs > 0 ? this.limits.handshakeTimeoutMs : undefined;
     const srv = this.#tlsOptions
-      ? tls.createServer({ ...this.#tlsOptions, allowHalfOpen: true }, onSocket)
+      ? tls.createServer({ ...this.#tlsOptions, allowHalfOpen: true, handshakeTimeout }, onSocket)
       : net.createServer({ allowHalfOpen: true }, onSocket);
+    if (this.#tlsOptions) {
+      // A client that aborts the TLS handshake leaves a half-open socket (allowHalfOpen) that
+      // never reaches #accept; it would hold srv.close() until the handshake timeout.
+      srv.on('connection', (raw: net.Socket) => {
+        this.#rawTls.add(raw);
+        raw.once('close', () => this.#rawTls.delete(raw));
+      });
+    }
     this.#net = srv;
     const host = opts.host ?? DEFAULT_HOST;
     await new Promise<void>((resolve, reject) => {
@@ -134,6 +145,7 @@ export class ParleyServer {
     srv.on('error', (err) => this.log.error('listener error', err));
     const addr = srv.address() as net.AddressInfo;
     this.kernel.address = { host: addr.address, port: addr.port };
+    this.kernel.ephemeralPort = (opts.port ?? DEFAULT_PORT) === 0;
     try {
       await this.start();
     } catch (err) {
@@ -261,6 +273,7 @@ export class ParleyServer {
     // Every session, socket-backed or attached, is told and closed.
     for (const session of [...this.kernel.sessions.all()]) session.close('server shutting down');
     await Promise.all(sockets);
+    for (const raw of this.#rawTls) raw.destroy();
     await listenerClosed;
     const started = this.#starting !== undefined;
     for (const p of [...this.#plugins].reverse()) {

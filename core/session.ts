@@ -53,9 +53,10 @@ export class Session {
     if (this.state !== 'closed') this.transport.write(Buffer.from(formatServer(msg, this.maxLineBytes)));
   }
 
-  /** Sends `ERROR <code>: <text>`. */
+  /** Sends `ERROR <code>: <text>`; a text that quotes the client (a verb, a nick) is cut to fit the line limit. */
   error(code: WireErrorCode, text: string): void {
-    this.send({ type: 'ERROR', code, text });
+    const room = this.maxLineBytes - `ERROR ${code}: \n`.length;
+    this.send({ type: 'ERROR', code, text: Buffer.byteLength(text) > room ? cutUtf8(text, room - 3) + '...' : text });
   }
 
   /** Closes the session; `reason` is sent as `DISCONNECT: reason` first. */
@@ -66,4 +67,12 @@ export class Session {
   toString(): string {
     return this.nick || `#${this.id}@${this.remoteAddress}`;
   }
+}
+
+/** The longest prefix of `text` of at most `bytes` UTF-8 bytes, never splitting a character. */
+function cutUtf8(text: string, bytes: number): string {
+  const buf = Buffer.from(text);
+  let n = Math.max(0, bytes);
+  while (n > 0 && (buf[n]! & 0xc0) === 0x80) n--;
+  return buf.subarray(0, n).toString();
 }

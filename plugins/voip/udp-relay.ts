@@ -37,13 +37,18 @@ export class UdpRelay {
       recvBufferSize: opts.recvBufferBytes,
       sendBufferSize: opts.sendBufferBytes,
     });
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.bind(opts.port, opts.host, () => {
-        socket.off('error', reject);
-        resolve();
+    try {
+      await new Promise<void>((resolve, reject) => {
+        socket.once('error', reject);
+        socket.bind(opts.port, opts.host, () => {
+          socket.off('error', reject);
+          resolve();
+        });
       });
-    });
+    } catch (err) {
+      socket.close();
+      throw err;
+    }
     // Send errors (no callback given) arrive here; one bad peer must not stop the relay.
     socket.on('error', (err) => this.log.debug('udp socket error', err));
     socket.on('message', (buf, rinfo) => {

@@ -48,12 +48,18 @@ export class VoipPlugin implements PluginHooks {
     const tcp = this.kernel.address;
     const host = this.options.udpHost ?? tcp?.host ?? '127.0.0.1';
     const port = this.options.udpPort ?? tcp?.port ?? 0;
-    const bound = await this.#relay.open({
-      host,
-      port,
-      recvBufferBytes: this.options.recvBufferBytes,
-      sendBufferBytes: this.options.sendBufferBytes,
-    });
+    const bind = (p: number): Promise<{ host: string; port: number }> =>
+      this.#relay.open({ host, port: p, recvBufferBytes: this.options.recvBufferBytes, sendBufferBytes: this.options.sendBufferBytes });
+    let bound: { host: string; port: number };
+    try {
+      bound = await bind(port);
+    } catch (err) {
+      // The TCP port was picked at random (listen on port 0), so its number may
+      // already be taken for UDP; any free UDP port serves as well then.
+      const fallback = this.options.udpPort === undefined && this.kernel.ephemeralPort && (err as NodeJS.ErrnoException).code === 'EADDRINUSE';
+      if (!fallback) throw err;
+      bound = await bind(0);
+    }
     this.#log.info(`voice relay on udp ${bound.host}:${bound.port}`);
     this.#left = this.channels.left$.subscribe(({ session, channel }) => {
       const talk = this.#talks.group(channel);

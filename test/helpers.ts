@@ -1,0 +1,130 @@
+// Shared setup of the end-to-end tests: real servers on 127.0.0.1 port 0, real
+// sockets, everything closed in t.teardown.
+import type { ExecutionContext } from 'ava';
+import * as net from 'node:net';
+import { builtinPlugins, createServer, type BuiltinPluginOptions, type ParleyServer, type Plugin, type ServerOptions } from '../index.js';
+import { ParleyClient, type ClientOptions, type ConnectOptions } from '../harness/index.js';
+
+/** The text-protocol plugins (no voice), as most tests need. */
+export function textPlugins(options: BuiltinPluginOptions = {}): Plugin[] {
+  return builtinPlugins(['ping', 'channels', 'im'], options);
+}
+
+/** Starts a server (text plugins unless `plugins` is given) and closes it in teardown. */
+export async function startServer(t: ExecutionContext, options: ServerOptions = {}): Promise<{ server: ParleyServer; port: number }> {
+  const server = createServer({ hostname: 'test.parley', logger: 'silent', plugins: textPlugins(), ...options });
+  t.teardown(() => server.close());
+  const { port } = await server.listen({ port: 0 });
+  return { server, port };
+}
+
+/** A connected client, destroyed in teardown. */
+export async function connect(t: ExecutionContext, port: number, nick: string, opts: Partial<ConnectOptions> = {}): Promise<ParleyClient> {
+  const client = await ParleyClient.connect({ port, nick, ...opts });
+  t.teardown(() => client.destroy());
+  return client;
+}
+
+/** An opened client that has not sent `CONNECT`, destroyed in teardown. */
+export async function openClient(t: ExecutionContext, port: number, opts: Partial<ClientOptions> = {}): Promise<ParleyClient> {
+  const client = new ParleyClient({ port, ...opts });
+  t.teardown(() => client.destroy());
+  await client.open();
+  return client;
+}
+
+/** Connects and consumes the auto-join of #lobby (JOINED and USERLIST). */
+export async function connectInLobby(t: ExecutionContext, port: number, nick: string, opts: Partial<ConnectOptions> = {}): Promise<ParleyClient> {
+  const client = await connect(t, port, nick, opts);
+  await client.waitFor('JOINED', (m) => m.channel === '#lobby');
+  await client.waitFor('USERLIST', (m) => m.channel === '#lobby');
+  return client;
+}
+
+/** A plain socket that records every line the server sends. */
+export class RawSocket {
+  readonly lines: string[] = [];
+  readonly closed: Promise<void>;
+  #buf = '';
+  #wake: (() => void)[] = [];
+
+  private constructor(readonly socket: net.Socket) {
+    socket.on('data', (chunk: Buffer) => {
+      this.#buf += chunk.toString('latin1');
+      let i;
+      while ((i = this.#buf.indexOf('\n')) !== -1) {
+        this.lines.push(Buffer.from(this.#buf.slice(0, i), 'latin1').toString('utf8'));
+        this.#buf = this.#buf.slice(i + 1);
+      }
+      for (const w of this.#wake.splice(0)) w();
+    });
+    socket.on('error', () => {});
+    this.closed = new Promise((r) => socket.once('close', () => r()));
+    void this.closed.then(() => {
+      for (const w of this.#wake.splice(0)) w();
+    });
+  }
+
+  static async open(t: ExecutionContext, port: number): Promise<RawSocket> {
+    const socket = net.connect({ port, host: '127.0.0.1' });
+    t.teardown(() => socket.destroy());
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('error', reject);
+    });
+    return new RawSocket(socket);
+  }
+
+  write(data: string | Buffer): void {
+    if (!this.socket.destroyed) this.socket.write(data);
+  }
+
+  /** Resolves with the first line (from the start) matching `pred`; rejects after `timeoutMs`. */
+  async waitLine(pred: (line: string) => boolean, timeoutMs = 3000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const hit = this.lines.find(pred);
+      if (hit !== undefined) return hit;
+      const left = deadline - Date.now();
+      if (left <= 0 || this.socket.destroyed) throw new Error(`no matching line within ${timeoutMs} ms; got ${JSON.stringify(this.lines.slice(-5))}`);
+      await new Promise<void>((r) => {
+        this.#wake.push(r);
+        setTimeout(r, Math.min(left, 100));
+      });
+    }
+  }
+
+  /** Resolves once the server closed the socket, rejects after `timeoutMs`. */
+  async waitClosed(timeoutMs = 3000): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.closed,
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`socket still open after ${timeoutMs} ms`)), timeoutMs))),
+    ]).finally(() => clearTimeout(timer));
+  }
+}
+
+/** Resolves after `ms`. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Polls `cond` every 10 ms, for at most `timeoutMs`; returns whether it held. */
+export async function until(cond: () => boolean, timeoutMs = 3000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) return false;
+    await sleep(10);
+  }
+  return true;
+}
+
+/** Resolves with `p`, or rejects after `ms` (so no test can hang on it). */
+export async function within<T>(p: Promise<T>, ms: number, what = 'operation'): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} took over ${ms} ms`)), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
