@@ -1,0 +1,22 @@
+/** The README's examples are the files the tests run: they cannot drift apart. */
+import test from 'ava';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { main } from '../examples/embedding.js';
+
+const ROOT = join(__dirname, '..', '..');
+const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+
+/** The README shows `from 'parley'` where the repository's files import relatively. */
+function asPublished(file: string): string {
+  return readFileSync(join(ROOT, file), 'utf8').replace(/from '(\.\.\/)+index\.js'/g, "from 'parley'").trim();
+}
+
+test('README - the embedding example is examples/embedding.ts and runs', async (t) => {
+  t.true(readme.includes(asPublished('examples/embedding.ts')), 'README embedding block differs from examples/embedding.ts');
+  t.deepEqual(await main(), ['welcome to #dev', 'maintenance at noon']);
+});
+
+test('README - the plugin example is the echo plugin the tests register', (t) => {
+  t.true(readme.includes(asPublished('test/fixtures/echo-plugin.ts')), 'README plugin block differs from test/fixtures/echo-plugin.ts');
+});
