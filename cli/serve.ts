@@ -72,9 +72,8 @@ export async function serve(argv: string[]): Promise<number> {
     tls: v['tls-cert'] ? { cert: readFileSync(v['tls-cert']), key: readFileSync(v['tls-key']!) } : undefined,
   });
   const addr = await server.listen({ host: v.host, port });
-  logger.info(`parley listening on ${addr.host}:${addr.port} with plugins ${names.join(', ')}`);
-  // Also on stdout, for scripts that wait for the port.
-  process.stdout.write(`parley listening on ${addr.host}:${addr.port}\n`);
+  // On stdout, for people and for scripts that wait for the port.
+  process.stdout.write(`parley listening on ${addr.host}:${addr.port} with plugins ${names.join(', ')}\n`);
   let statsTimer: NodeJS.Timeout | undefined;
   if (statsMs > 0 && names.includes('voip')) {
     const voip = server.resolve(VoipPlugin);

@@ -57,10 +57,21 @@ export class Kernel {
   readonly #handshakeTimers = new Map<Session, NodeJS.Timeout>();
   readonly #serverMajor = PROTOCOL_VERSION.slice(0, PROTOCOL_VERSION.indexOf('.'));
 
+  /** The kernel's own logger (`parley:kernel`). */
+  readonly log: Logger;
+
+  /** @param rootLog the server's logger; plugins get children of it through {@link logger} */
   constructor(
     readonly config: KernelConfig,
-    readonly log: Logger,
-  ) {}
+    private readonly rootLog: Logger,
+  ) {
+    this.log = rootLog.child('kernel');
+  }
+
+  /** A logger for a plugin or service, tagged `parley:<ns>`. */
+  logger(ns: string): Logger {
+    return this.rootLog.child(ns);
+  }
 
   /** Called by the server once plugins are resolved. */
   setPlugins(plugins: { name: string; verbs: readonly string[]; hooks: PluginHooks }[]): void {

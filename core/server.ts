@@ -86,7 +86,7 @@ export class ParleyServer {
     validatePlugins(plugins);
     this.container = rootContainer.createChildContainer();
     const config = { hostname: options.hostname ?? osHostname(), limits: this.limits, authenticate: options.authenticate };
-    this.kernel = new Kernel(config, this.log.child('kernel'));
+    this.kernel = new Kernel(config, this.log);
     this.container.registerInstance(Kernel, this.kernel);
     this.kernel.container = this.container;
     for (const p of plugins) p.register(this.container);

@@ -39,7 +39,7 @@ export class VoipPlugin implements PluginHooks {
     @inject(VOIP_OPTIONS) private readonly options: VoipOptions,
     @inject(CHANNEL_DIRECTORY) private readonly channels: ChannelDirectory,
   ) {
-    this.#log = kernel.log.child('voip');
+    this.#log = kernel.logger('voip');
     this.#relay = new UdpRelay(this.#talks, this.#log);
     this.#maxLine = kernel.config.limits.maxLineBytes;
   }
