@@ -17,6 +17,13 @@ export interface Limits {
   handshakeTimeoutMs: number;
   /** Milliseconds the server waits for sockets to close on shutdown before destroying them. Default 2 000. */
   closeGraceMs: number;
+  /**
+   * Sockets written by one flush from which output is coalesced for a few
+   * milliseconds (wide fan-outs, join storms); 0 never coalesces. Default 1000.
+   */
+  coalesceAboveSockets: number;
+  /** Longest coalescing delay, ms. Default 50. */
+  maxCoalesceMs: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -27,6 +34,8 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   sendQueueBytes: 1024 * 1024,
   handshakeTimeoutMs: 30_000,
   closeGraceMs: 2_000,
+  coalesceAboveSockets: 1000,
+  maxCoalesceMs: 50,
 });
 
 /** The protocol version this server speaks. Clients with another MAJOR are refused. */

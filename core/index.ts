@@ -18,3 +18,4 @@ export * from './channel-directory.js';
 export * from './kernel.js';
 export * from './server.js';
 export * from './test-transport.js';
+export * from './list-lines.js';

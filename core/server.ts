@@ -65,7 +65,7 @@ export class ParleyServer {
   readonly limits: Readonly<Limits>;
   readonly log: Logger;
   readonly #plugins: { name: string; verbs: readonly string[]; hooks: PluginHooks }[];
-  readonly #batcher = new WriteBatcher();
+  readonly #batcher: WriteBatcher;
   readonly #connections = new Set<Connection>();
   /** TLS only: raw sockets, so that close() can destroy those still in (or stuck after) the TLS handshake. */
   readonly #rawTls = new Set<net.Socket>();
@@ -80,6 +80,7 @@ export class ParleyServer {
 
   constructor(options: ServerOptions = {}) {
     this.limits = Object.freeze(resolveLimits(options.limits));
+    this.#batcher = new WriteBatcher({ coalesceAbove: this.limits.coalesceAboveSockets, maxDelayMs: this.limits.maxCoalesceMs });
     this.log = typeof options.logger === 'object' ? options.logger : createLogger(options.logger ?? 'warn');
     this.#tlsOptions = options.tls;
     const plugins = options.plugins ?? [];

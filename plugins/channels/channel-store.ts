@@ -2,20 +2,51 @@
  * In-memory channel state: members by channel (case-insensitive, creator's
  * spelling kept), channels by session. Empty channels are dropped.
  */
-import { foldCase, type Session } from '../../core/index.js';
+import { foldCase, ListLines, type Session } from '../../core/index.js';
 
-export interface Channel {
-  /** As its creator spelled it. */
-  readonly name: string;
+export class Channel {
   /** For membership tests. */
-  readonly members: Set<Session>;
+  readonly members = new Set<Session>();
   /** The same members in join order, as an array: fan-out loops iterate it. */
-  readonly list: Session[];
+  readonly list: Session[] = [];
+  /** The cached USERLIST lines; dropped when someone leaves, extended when someone joins. */
+  #userlist: ListLines | undefined;
+
+  /** @param name as its creator spelled it */
+  constructor(
+    readonly name: string,
+    private readonly maxLineBytes: number,
+  ) {}
+
+  add(session: Session): void {
+    this.members.add(session);
+    this.list.push(session);
+    this.#userlist?.add(session.nick);
+  }
+
+  remove(session: Session): boolean {
+    if (!this.members.delete(session)) return false;
+    this.list.splice(this.list.indexOf(session), 1);
+    this.#userlist = undefined;
+    return true;
+  }
+
+  /** Sends `USERLIST` (split over several lines past the line limit) to `session`. */
+  sendUserlist(session: Session): void {
+    if (!this.#userlist) {
+      this.#userlist = new ListLines(`USERLIST ${this.name}: `, this.maxLineBytes);
+      for (const m of this.list) this.#userlist.add(m.nick);
+    }
+    this.#userlist.writeTo(session);
+  }
 }
 
 export class ChannelStore {
   readonly #channels = new Map<string, Channel>();
   readonly #bySession = new Map<Session, Set<Channel>>();
+
+  /** @param maxLineBytes the server's line limit, for splitting USERLIST */
+  constructor(private readonly maxLineBytes = 8192) {}
 
   get(name: string): Channel | undefined {
     return this.#channels.get(foldCase(name));
@@ -30,12 +61,11 @@ export class ChannelStore {
     const key = foldCase(name);
     let channel = this.#channels.get(key);
     if (!channel) {
-      channel = { name, members: new Set(), list: [] };
+      channel = new Channel(name, this.maxLineBytes);
       this.#channels.set(key, channel);
     }
     if (channel.members.has(session)) return { channel, already: true };
-    channel.members.add(session);
-    channel.list.push(session);
+    channel.add(session);
     let mine = this.#bySession.get(session);
     if (!mine) this.#bySession.set(session, (mine = new Set()));
     mine.add(channel);
@@ -44,8 +74,7 @@ export class ChannelStore {
 
   /** Removes `session`; drops the channel when it empties. False when it was not a member. */
   leave(session: Session, channel: Channel): boolean {
-    if (!channel.members.delete(session)) return false;
-    channel.list.splice(channel.list.indexOf(session), 1);
+    if (!channel.remove(session)) return false;
     const mine = this.#bySession.get(session);
     mine?.delete(channel);
     if (mine && mine.size === 0) this.#bySession.delete(session);

@@ -19,7 +19,7 @@ import { CHANNELS_OPTIONS, type ChannelsOptions } from './options.js';
 
 @injectable()
 export class ChannelsPlugin implements PluginHooks, ChannelDirectory {
-  readonly store = new ChannelStore();
+  readonly store: ChannelStore;
   readonly left$ = new Subject<{ session: Session; channel: string }>();
   readonly #maxLine: number;
 
@@ -28,6 +28,7 @@ export class ChannelsPlugin implements PluginHooks, ChannelDirectory {
     @inject(CHANNELS_OPTIONS) private readonly options: ChannelsOptions,
   ) {
     this.#maxLine = kernel.config.limits.maxLineBytes;
+    this.store = new ChannelStore(this.#maxLine);
   }
 
   start(): void {
@@ -59,13 +60,8 @@ export class ChannelsPlugin implements PluginHooks, ChannelDirectory {
       throw new ProtocolError('TOO_MANY_CHANNELS', this.options.maxChannelsPerUser);
     }
     const { channel, already } = this.store.join(session, name);
-    const nicks = channel.list.map((m) => m.nick);
-    session.write(
-      Buffer.from(
-        formatServer({ type: 'JOINED', channel: channel.name }) +
-          formatServer({ type: 'USERLIST', channel: channel.name, nicks }, this.#maxLine),
-      ),
-    );
+    session.send({ type: 'JOINED', channel: channel.name });
+    channel.sendUserlist(session);
     if (already) return;
     this.#toOthers(channel, session, formatServer({ type: 'USERJOIN', channel: channel.name, nick: session.nick }));
     this.kernel.emit({ type: 'joined', nick: session.nick, channel: channel.name });

@@ -1,9 +1,9 @@
 import { CHANNEL_DIRECTORY, definePlugin, isValidChannel, ParleyError, type Plugin } from '../../core/index.js';
 import { ChannelsPlugin } from './channels.js';
-import { ChannelStore, type Channel } from './channel-store.js';
+import { ChannelStore, Channel } from './channel-store.js';
 import { CHANNELS_OPTIONS, DEFAULT_CHANNELS_OPTIONS, type ChannelsOptions } from './options.js';
 
-export { ChannelsPlugin, ChannelStore, type Channel, CHANNELS_OPTIONS, DEFAULT_CHANNELS_OPTIONS, type ChannelsOptions };
+export { ChannelsPlugin, ChannelStore, Channel, CHANNELS_OPTIONS, DEFAULT_CHANNELS_OPTIONS, type ChannelsOptions };
 
 /**
  * Channels plugin: owns `JOIN` and `LEAVE`, puts every client in the default channel.
