@@ -15,6 +15,7 @@ const LF = 0x0a;
 const CR = 0x0d;
 /** Smallest buffer allocated when received bytes must be copied. */
 const MIN_CAPACITY = 16 * 1024;
+const EMPTY = Buffer.alloc(0);
 
 export class LineSplitter {
   readonly #max: number;
@@ -23,7 +24,7 @@ export class LineSplitter {
    * referenced by lines already returned, so they are never overwritten: appends go
    * only to `[#end, #cap)` and a full buffer is replaced, not compacted in place.
    */
-  #buf: Buffer = Buffer.alloc(0);
+  #buf: Buffer = EMPTY;
   #start = 0;
   #end = 0;
   /** Writable limit of `#buf` (0 for an adopted chunk: it belongs to the caller). */
@@ -85,7 +86,14 @@ export class LineSplitter {
    */
   shift(): Buffer | typeof LINE_TOO_LONG | undefined {
     for (;;) {
-      if (this.#start === this.#end) return undefined;
+      if (this.#start === this.#end) {
+        // Drained: drop the reference so an idle connection holds no read buffer.
+        if (this.#buf.length !== 0) {
+          this.#buf = EMPTY;
+          this.#start = this.#end = this.#scan = this.#cap = 0;
+        }
+        return undefined;
+      }
       const rel = this.#buf.subarray(this.#scan, this.#end).indexOf(LF);
       if (rel === -1) {
         this.#scan = this.#end;
