@@ -67,7 +67,63 @@ Commands:
   /help                   the command list
 `;
 
-const HELP: Record<string, string> = { serve: SERVE_HELP, chat: CHAT_HELP };
+const LOAD_HELP = `Usage: parley load [--embedded | --target HOST:PORT] [flags]
+
+Load-tests a server with lean simulated clients (one process drives thousands),
+prints progress on stderr (one line per second; redrawn in place on a terminal)
+and a summary table on stdout. ^C stops measuring and reports; ^C again quits.
+
+Target (default: --embedded):
+  --embedded               start a server in this process, tuned for load: no
+                           rate or per-IP limit, 64 MiB send queue, no default
+                           channel [on unless --target]
+  --embedded-thread T      worker: the server runs in a worker thread (its own
+                           core; CPU is its thread's) or main: shares the load
+                           clients' thread [worker]
+  --plugins LIST           plugins of the embedded server [ping,channels,im,voip]
+  --target HOST:PORT       a running server instead; limits it enforces show up
+                           as errors, with the server flag to raise [off]
+  --udp-port N             the target's voice relay UDP port [the TCP port]
+  --server-pid PID         report that process's CPU seconds and peak RSS [off]
+
+Load:
+  --scenario NAME          chat: everyone in one channel, --senders send to it;
+                           dm: pairs message each other; voice: 1:1 calls, both
+                           sides send 20 ms frames over UDP; group-voice: groups
+                           of --group-size in a channel's group voice; mixed:
+                           chat, dm and voice clients by --mix; churn: --clients
+                           loops of connect, JOIN, LEAVE, DISCONNECT [chat]
+  --clients N              simulated clients (churn: concurrent loops) [100]
+  --senders N              clients that send text [chat: 10, dm: all]
+  --rate N                 messages/s over all senders (churn: cycles/s);
+                           0 = open loop, bounded by --window [100]
+  --duration S             measured seconds [10]
+  --warmup S               seconds of load before measuring, not counted [2]
+  --ramp N                 clients connected per second; they join their
+                           channels once all are connected [500]
+  --payload-bytes N        bytes of each message's text and voice frame [100]
+  --mix LIST               mixed's weights [chat=70,dm=20,voice=10]
+  --group-size N           clients per group in group-voice [4]
+  --window N               messages a sender may have in flight [100, but at
+                           most ~20,000 deliveries per sender, at least 2]
+  --voice-wav FILE         16-bit PCM WAV (mono or stereo, any rate: resampled
+                           to 48 kHz) encoded once as 20 ms Opus frames that
+                           talkers replay; receivers decode them [off: filler]
+  --setup-timeout S        seconds to connect and set up each client [30]
+  --drain S                seconds to wait for deliveries after the end [5]
+
+Output and exit code (0 pass; 1 a threshold failed, or no client got in; 2 usage error):
+  --json FILE              also write the result as JSON to FILE; '-' prints it
+                           to stdout instead of the table, with no progress [off]
+  --max-p99 DURATION       fail if p99 latency (text or voice) exceeds it, e.g.
+                           50ms, 0.5s, 250us; a bare number is ms [off]
+  --max-loss N|P%          fail if more deliveries plus voice frames were lost
+                           than N (a count) or P% of those expected [off]
+  --max-errors N           fail if more errors than N [off]
+  -h, --help               this help
+`;
+
+const HELP: Record<string, string> = { serve: SERVE_HELP, chat: CHAT_HELP, load: LOAD_HELP };
 
 export function helpFor(cmd: string): string {
   return HELP[cmd] ?? MAIN_HELP;

@@ -9,6 +9,7 @@ type Command = (argv: string[]) => Promise<number>;
 const COMMANDS: Record<string, () => Promise<Command>> = {
   serve: async () => serve,
   chat: async () => (await import('./chat.js')).chat,
+  load: async () => (await import('./load.js')).load,
 };
 
 export async function main(argv: string[]): Promise<number> {

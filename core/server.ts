@@ -312,6 +312,7 @@ export class ParleyServer {
     if (max > 0 && count > max) {
       socket.on('error', () => {});
       socket.end('DISCONNECT: too many connections from your address\n');
+      socket.resume(); // read (and discard) until the client's FIN, so the socket can finish closing
       setTimeout(() => socket.destroy(), this.limits.closeGraceMs).unref();
       return;
     }

@@ -3,3 +3,4 @@ export * from './client.js';
 export * from './voice-client.js';
 export * from './jitter.js';
 export * from './percentile.js';
+export * from './harness.js';
