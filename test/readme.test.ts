@@ -17,6 +17,10 @@ test('README - the embedding example is examples/embedding.ts and runs', async (
   t.deepEqual(await main(), ['welcome to #dev', 'maintenance at noon']);
 });
 
+test('README - the client example is examples/client.ts (run by client-example.test)', (t) => {
+  t.true(readme.includes(asPublished('examples/client.ts')), 'README client block differs from examples/client.ts');
+});
+
 test('README - the plugin example is the echo plugin the tests register', (t) => {
   t.true(readme.includes(asPublished('test/fixtures/echo-plugin.ts')), 'README plugin block differs from test/fixtures/echo-plugin.ts');
 });
