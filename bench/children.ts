@@ -80,6 +80,12 @@ export class BenchChild {
     });
   }
 
+  /** Calls fn for every line from now on; returns the unsubscribe function. */
+  onLine(fn: (line: string, stream: 'stdout' | 'stderr') => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
   /** The last lines the child printed, for error messages. */
   recentOutput(): string {
     return this.tail.join('\n');

@@ -12,8 +12,10 @@ import { readCpuMicros, readPeakRssKb, clockTicksPerSecond } from './proc-stats.
 import { chatServers, DIST_DIR, ROOT_DIR, type ServerKind } from './servers.js';
 
 export interface FanoutOptions {
-  /** Only this server kind (`bare` or `parley`). */
+  /** Only this server kind (`bare`, `parley` or `socket.io`). */
   only?: string;
+  /** The kinds to run when `only` is not given; default bare and parley (`--kinds a,b`). */
+  kinds?: string[];
   clients: number;
   senders: number;
   messages: number;
@@ -28,7 +30,7 @@ export interface FanoutOptions {
   sampleEvery: number;
   /** Unmeasured warm-up messages per sender before the load phase. */
   warmup: number;
-  /** Where the JSON results go; undefined = .bench-results/fanout.json. */
+  /** Where the JSON results go; undefined = .bench-results/fanout.json, '' = nowhere. */
   out?: string;
 }
 
@@ -52,8 +54,14 @@ export function fanoutOptionsFromArgs(args: ParsedArgs): FanoutOptions {
   if (only !== undefined && !chatServers.some((k) => k.name === only)) {
     throw new Error(`--only: expected one of ${chatServers.map((k) => k.name).join(', ')}`);
   }
+  const kindsRaw = strFlag(args, 'kinds');
+  const kinds = kindsRaw?.split(',').map((k) => k.trim());
+  for (const k of kinds ?? []) {
+    if (!chatServers.some((c) => c.name === k)) throw new Error(`--kinds: expected some of ${chatServers.map((c) => c.name).join(', ')}`);
+  }
   return {
     only,
+    ...(kinds !== undefined ? { kinds } : {}),
     clients: numFlag(args, 'clients', d.clients, { min: 2 }),
     senders: numFlag(args, 'senders', d.senders, { min: 1 }),
     messages: numFlag(args, 'messages', d.messages, { min: 1 }),
@@ -116,6 +124,9 @@ export interface FanoutReport {
   };
 }
 
+/** socket.io is slow (~125k deliveries/s): only with --kinds / --only, or in `run.js all`. */
+const DEFAULT_KINDS = ['bare', 'parley'];
+
 const TARGET_RATE_RATIO = 0.6; // parley deliveries/s >= 0.6 x bare
 const TARGET_CPU_RATIO = 1.5; // parley CPU per delivery <= 1.5 x bare
 
@@ -160,7 +171,7 @@ async function runOnce(kind: ServerKind, o: FanoutOptions): Promise<FanoutRun> {
   try {
     const connectTimeoutS = 30 + o.clients / 100;
     load = new BenchChild('fanout-load', process.execPath, [
-      path.join(DIST_DIR, 'bench', 'fanout-load.js'),
+      path.join(DIST_DIR, 'bench', kind.loadScript ?? 'fanout-load.js'),
       '--port', String(server.port),
       '--clients', String(o.clients),
       '--senders', String(o.senders),
@@ -280,7 +291,8 @@ function printTable(kinds: FanoutKindResult[]): void {
 }
 
 export async function runFanout(o: FanoutOptions): Promise<FanoutReport> {
-  const kinds = chatServers.filter((k) => o.only === undefined || k.name === o.only);
+  const wanted = o.only !== undefined ? [o.only] : (o.kinds ?? DEFAULT_KINDS);
+  const kinds = chatServers.filter((k) => wanted.includes(k.name));
   const results = new Map<string, FanoutKindResult>();
   for (const k of kinds) {
     const why = k.unavailable();
@@ -359,6 +371,7 @@ export async function runFanout(o: FanoutOptions): Promise<FanoutReport> {
   const tick = 1e6 / clockTicksPerSecond();
   console.log(`(server CPU is utime+stime from /proc at ${fmtInt(tick)} µs resolution)`);
 
+  if (o.out === '') return report;
   const out = o.out ?? path.join(ROOT_DIR, '.bench-results', 'fanout.json');
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, JSON.stringify(report, null, 2) + '\n');

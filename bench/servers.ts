@@ -1,4 +1,5 @@
 // The chat servers that the benchmarks compare, started as external processes.
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BenchChild, type SpawnOptions } from './children.js';
@@ -10,6 +11,8 @@ export const ROOT_DIR = path.resolve(DIST_DIR, '..');
 
 export interface ServerKind {
   readonly name: string;
+  /** The fan-out load generator for this kind, in dist/bench (default fanout-load.js). */
+  readonly loadScript?: string;
   /** undefined when the server can run, otherwise why it cannot (yet). */
   unavailable(): string | undefined;
   /** Starts the server on a free port on 127.0.0.1 and resolves once it listens. */
@@ -64,14 +67,89 @@ export const parleyServer: ServerKind = {
     return fs.existsSync(f) ? undefined : `${f} does not exist yet`;
   },
   start(opts) {
+    return startParley(opts);
+  },
+};
+
+/** `parley serve` with the benchmark flags (the voip plugin is on by default: UDP on the TCP port). */
+function startParley(opts: SpawnOptions & { startTimeoutMs?: number }): Promise<RunningServer> {
+  return startAndParsePort(
+    'parley',
+    path.join(DIST_DIR, 'cli', 'main.js'),
+    ['serve', '--port', '0', '--rate-limit', '0', '--max-per-ip', '0', '--log-level', 'warn'],
+    /listening on \S*?127\.0\.0\.1:(\d+)/i,
+    opts,
+  );
+}
+
+/** The Socket.IO 4 server with rooms (dist/bench/socketio-server.js). */
+export const socketioServer: ServerKind = {
+  name: 'socket.io',
+  loadScript: 'socketio-load.js',
+  unavailable() {
+    const f = path.join(DIST_DIR, 'bench', 'socketio-server.js');
+    if (!fs.existsSync(f)) return `${f} not built`;
+    try {
+      require.resolve('socket.io', { paths: [ROOT_DIR] });
+    } catch {
+      return 'socket.io is not installed (npm install)';
+    }
+    return undefined;
+  },
+  start(opts) {
     return startAndParsePort(
-      'parley',
-      path.join(DIST_DIR, 'cli', 'main.js'),
-      ['serve', '--port', '0', '--rate-limit', '0', '--max-per-ip', '0', '--log-level', 'warn'],
-      /listening on \S*?127\.0\.0\.1:(\d+)/i,
+      'socket.io',
+      path.join(DIST_DIR, 'bench', 'socketio-server.js'),
+      ['--port', '0', '--parent-stdin'],
+      /^LISTENING (\d+)/,
       opts,
     );
   },
 };
 
-export const chatServers: readonly ServerKind[] = [bareServer, parleyServer];
+export const chatServers: readonly ServerKind[] = [bareServer, parleyServer, socketioServer];
+
+// ---- voice relays -------------------------------------------------------------------
+
+export const bareVoiceServer: ServerKind = {
+  name: 'bare',
+  unavailable() {
+    const f = path.join(DIST_DIR, 'bench', 'bare-voice-forwarder.js');
+    return fs.existsSync(f) ? undefined : `${f} not built`;
+  },
+  start(opts) {
+    return startAndParsePort(
+      'bare-voice',
+      path.join(DIST_DIR, 'bench', 'bare-voice-forwarder.js'),
+      ['--port', '0', '--parent-stdin'],
+      /^LISTENING (\d+)/,
+      opts,
+    );
+  },
+};
+
+let voipState: string | undefined | null = null;
+
+/** parley with its voip plugin: UDP relay on the TCP port number. */
+export const parleyVoiceServer: ServerKind = {
+  name: 'parley',
+  unavailable() {
+    const why = parleyServer.unavailable();
+    if (why !== undefined) return why;
+    if (voipState !== null) return voipState;
+    if (!fs.existsSync(path.join(DIST_DIR, 'plugins', 'voip', 'index.js'))) return 'voip plugin not built';
+    try {
+      const help = execFileSync(process.execPath, [path.join(DIST_DIR, 'cli', 'main.js'), 'serve', '--help'], {
+        encoding: 'utf8',
+        timeout: 10_000,
+      });
+      voipState = /udp/i.test(help) ? undefined : 'voip plugin not built';
+    } catch {
+      voipState = 'voip plugin not built (parley serve --help failed)';
+    }
+    return voipState;
+  },
+  start(opts) {
+    return startParley(opts);
+  },
+};
