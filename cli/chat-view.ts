@@ -51,7 +51,7 @@ export function renderMessage(m: ServerMessage, me: string): string | undefined 
 }
 
 export const CHAT_COMMANDS_HELP = `Commands:
-  <text>                  say it in the current channel
+  <text>                  say it in the current channel (the last one joined)
   /join #channel          join (and make it the current channel)
   /leave [#channel]       leave (default: the current channel)
   /msg <nick|#chan> text  send a message
@@ -61,7 +61,7 @@ export const CHAT_COMMANDS_HELP = `Commands:
   /end [nick|#chan]       hang up a call, or leave a channel's voice
   /voice [#channel]       join the channel's group voice
   /quit                   disconnect and exit
-  /help                   this list`;
+  /help                   this list of commands`;
 
 /** What one line of user input asks for. */
 export type ChatInput =

@@ -1,3 +1,5 @@
+import { CHAT_COMMANDS_HELP } from './chat-view.js';
+
 /** Help text of every command, with each flag's default. */
 export const MAIN_HELP = `parley: a chat server with voice
 
@@ -53,18 +55,7 @@ Flags (default in brackets):
   --token TOKEN      token for the server's authentication hook [none]
   -h, --help         this help
 
-Commands:
-  <text>                  say it in the current channel (the last one joined)
-  /join #channel          join (and make it the current channel)
-  /leave [#channel]       leave (default: the current channel)
-  /msg <nick|#chan> text  send a message
-  /talk <nick>            request a voice call
-  /accept [nick]          accept a call request (default: the latest)
-  /deny [nick]            deny a call request
-  /end [nick|#chan]       hang up a call, or leave a channel's voice
-  /voice [#channel]       join the channel's group voice
-  /quit                   disconnect and exit
-  /help                   the command list
+${CHAT_COMMANDS_HELP}
 `;
 
 const LOAD_HELP = `Usage: parley load [--embedded | --target HOST:PORT] [flags]
