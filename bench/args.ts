@@ -55,3 +55,27 @@ export function boolFlag(args: ParsedArgs, name: string): boolean {
   const raw = args.flags.get(name);
   return raw === true || raw === 'true' || raw === '1';
 }
+
+/** The flags of one executable; a bad value prints `<tool>: <message>` on stderr and exits 1. */
+export interface ToolFlags {
+  readonly args: ParsedArgs;
+  usageError(msg: string): never;
+  /** numFlag, with a bad value a usage error. */
+  num(name: string, def: number, opts?: { min?: number; int?: boolean }): number;
+}
+
+export function toolFlags(tool: string, argv: readonly string[] = process.argv.slice(2)): ToolFlags {
+  const args = parseArgs(argv);
+  function usageError(msg: string): never {
+    process.stderr.write(`${tool}: ${msg}\n`);
+    process.exit(1);
+  }
+  function num(name: string, def: number, opts?: { min?: number; int?: boolean }): number {
+    try {
+      return numFlag(args, name, def, opts);
+    } catch (err) {
+      return usageError((err as Error).message);
+    }
+  }
+  return { args, usageError, num };
+}

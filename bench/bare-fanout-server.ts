@@ -17,6 +17,7 @@
 import * as net from 'node:net';
 import { parseArgs, numFlag, strFlag, boolFlag } from './args.js';
 import { LineSplitter } from './line-splitter.js';
+import { quitWithParent } from './parent-stdin.js';
 
 interface Channel {
   readonly name: string;
@@ -173,15 +174,7 @@ function main(): void {
     const addr = server.address() as net.AddressInfo;
     process.stdout.write(`LISTENING ${addr.port}\n`);
   });
-  const quit = (): void => process.exit(0);
-  process.on('SIGTERM', quit);
-  process.on('SIGINT', quit);
-  if (boolFlag(args, 'parent-stdin')) {
-    process.stdin.on('end', quit);
-    process.stdin.on('close', quit);
-    process.stdin.on('error', quit);
-    process.stdin.resume();
-  }
+  quitWithParent(boolFlag(args, 'parent-stdin'));
 }
 
 main();

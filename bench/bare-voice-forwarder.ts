@@ -18,6 +18,7 @@
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
 import { parseArgs, numFlag, strFlag, boolFlag } from './args.js';
+import { quitWithParent } from './parent-stdin.js';
 
 interface Peer {
   readonly address: string;
@@ -120,13 +121,5 @@ async function main(): Promise<void> {
   process.stdout.write(`LISTENING ${(tcp.address() as net.AddressInfo).port}\n`);
 }
 
-const quit = (): void => process.exit(0);
-process.on('SIGTERM', quit);
-process.on('SIGINT', quit);
-if (boolFlag(args, 'parent-stdin')) {
-  process.stdin.on('end', quit);
-  process.stdin.on('close', quit);
-  process.stdin.on('error', quit);
-  process.stdin.resume();
-}
+quitWithParent(boolFlag(args, 'parent-stdin'));
 main().catch((err: unknown) => fail(err instanceof Error ? err.message : String(err)));

@@ -43,22 +43,31 @@ async function startAndParsePort(
   }
 }
 
-export const bareServer: ServerKind = {
-  name: 'bare',
-  unavailable() {
-    const f = path.join(DIST_DIR, 'bench', 'bare-fanout-server.js');
-    return fs.existsSync(f) ? undefined : `${f} not built`;
-  },
-  start(opts) {
-    return startAndParsePort(
-      'bare',
-      path.join(DIST_DIR, 'bench', 'bare-fanout-server.js'),
-      ['--port', '0', '--parent-stdin'],
-      /^LISTENING (\d+)/,
-      opts,
-    );
-  },
-};
+/** Why the comparison server dist/bench/<script> cannot run (not built), else undefined. */
+function benchScriptMissing(script: string): string | undefined {
+  const f = path.join(DIST_DIR, 'bench', script);
+  return fs.existsSync(f) ? undefined : `${f} not built`;
+}
+
+/** Starts the comparison server dist/bench/<script>: `--port 0 --parent-stdin`, prints `LISTENING <port>`. */
+function startBenchScript(label: string, script: string, opts: SpawnOptions & { startTimeoutMs?: number }): Promise<RunningServer> {
+  return startAndParsePort(label, path.join(DIST_DIR, 'bench', script), ['--port', '0', '--parent-stdin'], /^LISTENING (\d+)/, opts);
+}
+
+/** A comparison server that is just dist/bench/<script>. */
+function benchScriptServer(name: string, label: string, script: string): ServerKind {
+  return {
+    name,
+    unavailable() {
+      return benchScriptMissing(script);
+    },
+    start(opts) {
+      return startBenchScript(label, script, opts);
+    },
+  };
+}
+
+export const bareServer: ServerKind = benchScriptServer('bare', 'bare', 'bare-fanout-server.js');
 
 export const parleyServer: ServerKind = {
   name: 'parley',
@@ -87,8 +96,8 @@ export const socketioServer: ServerKind = {
   name: 'socket.io',
   loadScript: 'socketio-load.js',
   unavailable() {
-    const f = path.join(DIST_DIR, 'bench', 'socketio-server.js');
-    if (!fs.existsSync(f)) return `${f} not built`;
+    const missing = benchScriptMissing('socketio-server.js');
+    if (missing !== undefined) return missing;
     try {
       require.resolve('socket.io', { paths: [ROOT_DIR] });
     } catch {
@@ -97,13 +106,7 @@ export const socketioServer: ServerKind = {
     return undefined;
   },
   start(opts) {
-    return startAndParsePort(
-      'socket.io',
-      path.join(DIST_DIR, 'bench', 'socketio-server.js'),
-      ['--port', '0', '--parent-stdin'],
-      /^LISTENING (\d+)/,
-      opts,
-    );
+    return startBenchScript('socket.io', 'socketio-server.js', opts);
   },
 };
 
@@ -111,22 +114,7 @@ export const chatServers: readonly ServerKind[] = [bareServer, parleyServer, soc
 
 // ---- voice relays -------------------------------------------------------------------
 
-export const bareVoiceServer: ServerKind = {
-  name: 'bare',
-  unavailable() {
-    const f = path.join(DIST_DIR, 'bench', 'bare-voice-forwarder.js');
-    return fs.existsSync(f) ? undefined : `${f} not built`;
-  },
-  start(opts) {
-    return startAndParsePort(
-      'bare-voice',
-      path.join(DIST_DIR, 'bench', 'bare-voice-forwarder.js'),
-      ['--port', '0', '--parent-stdin'],
-      /^LISTENING (\d+)/,
-      opts,
-    );
-  },
-};
+export const bareVoiceServer: ServerKind = benchScriptServer('bare', 'bare-voice', 'bare-voice-forwarder.js');
 
 let voipState: string | undefined | null = null;
 

@@ -12,6 +12,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server } from 'socket.io';
 import { parseArgs, numFlag, strFlag, boolFlag } from './args.js';
+import { quitWithParent } from './parent-stdin.js';
 
 const args = parseArgs(process.argv.slice(2));
 const port = numFlag(args, 'port', 0);
@@ -37,12 +38,4 @@ httpServer.listen({ port, host, backlog: 4096 }, () => {
   process.stdout.write(`LISTENING ${(httpServer.address() as AddressInfo).port}\n`);
 });
 
-const quit = (): void => process.exit(0);
-process.on('SIGTERM', quit);
-process.on('SIGINT', quit);
-if (boolFlag(args, 'parent-stdin')) {
-  process.stdin.on('end', quit);
-  process.stdin.on('close', quit);
-  process.stdin.on('error', quit);
-  process.stdin.resume();
-}
+quitWithParent(boolFlag(args, 'parent-stdin'));

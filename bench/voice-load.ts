@@ -40,23 +40,13 @@
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { parseArgs, numFlag, strFlag, boolFlag } from './args.js';
+import { strFlag, boolFlag, toolFlags } from './args.js';
 import { LineSplitter } from './line-splitter.js';
 import { LogHistogram } from './histogram.js';
+import { round, StdinControl } from './load-common.js';
 import { encodeVoiceFrame, decodeVoiceFrame, framePrefix } from '../plugins/voip/voice-frame.js';
 
-const args = parseArgs(process.argv.slice(2));
-function usageError(msg: string): never {
-  process.stderr.write(`voice-load: ${msg}\n`);
-  process.exit(1);
-}
-function num(name: string, def: number, opts?: { min?: number; int?: boolean }): number {
-  try {
-    return numFlag(args, name, def, opts);
-  } catch (err) {
-    return usageError((err as Error).message);
-  }
-}
+const { args, usageError, num } = toolFlags('voice-load');
 const mode = strFlag(args, 'mode', 'parley');
 if (mode !== 'parley' && mode !== 'bare') usageError('--mode must be parley or bare');
 if (!args.flags.has('port')) usageError('--port is required');
@@ -617,12 +607,6 @@ function start(): void {
   tick();
 }
 
-function round(v: number, digits: number): number | null {
-  if (!Number.isFinite(v)) return null;
-  const f = 10 ** digits;
-  return Math.round(v * f) / f;
-}
-
 function finish(): void {
   if (finished) return;
   for (const p of parties) closeStream(p);
@@ -665,41 +649,20 @@ function finish(): void {
   process.stdout.write(JSON.stringify(result) + '\n', () => {
     if (!controlStdin) exit(0);
     // Wait for END (or stdin closing) so the orchestrator reads the server first.
-    endHandler = () => exit(0);
-    setTimeout(() => exit(0), 30_000).unref();
+    control.exitAtEnd(0);
   });
 }
 
 // ---- control ----------------------------------------------------------------------
 
-let goReceived = false;
 let isReady = false;
-let endHandler: (() => void) | undefined;
-
-if (controlStdin) {
-  let buf = '';
-  process.stdin.setEncoding('utf8');
-  process.stdin.on('data', (d: string) => {
-    buf += d;
-    let nl: number;
-    while ((nl = buf.indexOf('\n')) >= 0) {
-      const cmd = buf.slice(0, nl).trim();
-      buf = buf.slice(nl + 1);
-      if (cmd === 'GO') {
-        goReceived = true;
-        if (isReady) start();
-      } else if (cmd === 'END') {
-        if (endHandler) endHandler();
-        else exit(3);
-      }
-    }
-  });
-  const gone = (): void => exit(3);
-  process.stdin.on('end', gone);
-  process.stdin.on('error', gone);
-}
-process.on('SIGTERM', () => exit(4));
-process.on('SIGINT', () => exit(4));
+const control = new StdinControl(controlStdin, {
+  go: () => {
+    if (isReady) start();
+  },
+  end: () => exit(3),
+  exit,
+});
 
 const setupTimer = setTimeout(() => fail(`set-up timed out after ${setupTimeoutS} s`), setupTimeoutS * 1000);
 const t0 = performance.now();
@@ -709,7 +672,7 @@ setup()
     if (finished) return;
     isReady = true;
     process.stdout.write(`READY ${Math.round(performance.now() - t0)}\n`);
-    if (!controlStdin || goReceived) start();
+    if (!controlStdin || control.goReceived) start();
   })
   .catch((err: unknown) => {
     clearTimeout(setupTimer);

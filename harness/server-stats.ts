@@ -86,7 +86,7 @@ export function readCpuTicks(statFile: string): number | undefined {
   return Number.isFinite(v) ? v : undefined;
 }
 
-function readStatusKb(pid: number, key: string): number | undefined {
+export function readStatusKb(pid: number, key: string): number | undefined {
   try {
     const m = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return m ? Number(m[1]) : undefined;
