@@ -22,7 +22,6 @@ import type { ServerEvent, PluginFailure } from './events.js';
 import type { ClientCommand } from './actions.js';
 import { formatCommand, formatServer } from './codec.js';
 import { CHANNEL_DIRECTORY } from './channel-directory.js';
-import { isValidNick } from './names.js';
 
 export interface ServerOptions {
   /** Plugins in start order. Default: none (the package's `createServer` defaults to all built-ins). */
@@ -348,6 +347,3 @@ function resolveLimits(given: Partial<Limits> | undefined): Limits {
   if (limits.rateLimit > 0 && limits.rateBurst < 1) throw new ParleyError('PARLEY_ERR_INVALID_OPTION', 'limits.rateBurst', 'must be at least 1');
   return limits;
 }
-
-// Re-exported for callers that validate names before `send`.
-export { isValidNick };
