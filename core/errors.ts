@@ -53,6 +53,9 @@ export const ParleyErrors = {
   PARLEY_ERR_CLOSED: 'server is closed',
   PARLEY_ERR_NO_SUCH_USER: 'no such user: %s',
   PARLEY_ERR_NO_PROVIDER: 'no plugin provides %s (enable the "%s" plugin)',
+  PARLEY_ERR_INVALID_PLUGIN: 'plugin "%s" is malformed: %s',
+  PARLEY_ERR_INJECTION: 'plugin "%s" cannot be created: constructor %s %s',
+  PARLEY_ERR_VERB_NOT_OWNED: 'plugin "%s" routes verb %s, which it does not own (owner: %s)',
 } as const;
 
 export type ParleyErrorCode = keyof typeof ParleyErrors;

@@ -3,20 +3,17 @@ import test from 'ava';
 import 'reflect-metadata';
 import { ParleyServer } from './server.js';
 import { MemoryTransport } from './test-transport.js';
-import { definePlugin, type PluginHooks } from './plugin.js';
-import { Kernel } from './kernel.js';
-import { injectable } from 'tsyringe';
+import { definePlugin, PLUGIN_CONTEXT, type PluginContext, type PluginHooks } from './plugin.js';
 import { ofVerb } from './of-verb.js';
 import { ProtocolError } from './errors.js';
 import type { Session } from './session.js';
 
-@injectable()
 class Shout implements PluginHooks {
   opened: string[] = [];
   closed: string[] = [];
-  constructor(private readonly kernel: Kernel) {}
+  constructor(private readonly ctx: PluginContext) {}
   start(): void {
-    this.kernel.handle('shout', ofVerb('SHOUT'), (a) => {
+    this.ctx.handle(ofVerb('SHOUT'), (a) => {
       if (a.payload === 'boom') throw new Error('boom');
       if (a.payload === 'nope') throw new ProtocolError('NO_SUCH_USER', 'nope');
       a.session.send({ type: 'MSG', sender: 'server', recipient: a.session.nick, text: (a.payload ?? '').toUpperCase() });
@@ -34,7 +31,7 @@ async function setup(): Promise<ParleyServer> {
   const server = new ParleyServer({
     hostname: 'test.local',
     logger: 'silent',
-    plugins: [definePlugin({ name: 'shout', verbs: ['shout'], useClass: Shout })],
+    plugins: [definePlugin({ name: 'shout', verbs: ['shout'], inject: [PLUGIN_CONTEXT], useClass: Shout })],
   });
   await server.start();
   return server;
@@ -124,7 +121,7 @@ test('DISCONNECT - closes the session and plugins see onSessionClose once', asyn
   t.is(a.closedWith?.reason, 'quit');
   const shout = server.resolve(Shout);
   t.deepEqual(shout.closed, ['alice:quit']);
-  t.is(server.kernel.sessions.connectedCount, 0);
+  t.is(server.sessions.connectedCount, 0);
   await server.close();
   t.deepEqual(shout.closed, ['alice:quit']);
 });

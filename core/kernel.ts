@@ -1,7 +1,7 @@
 /**
  * The kernel: turns lines into actions, owns the handshake, routes every action
- * through one RxJS stream to the plugins, and isolates their failures per action.
- * Plugins inject it to reach sessions, replies, events and configuration.
+ * through one RxJS stream to the plugins' handlers, and isolates their failures
+ * per action. Plugins never see it: they get a PluginContext from the plugin host.
  */
 import { isUtf8 } from 'node:buffer';
 import { Subject, type OperatorFunction, type Subscription } from 'rxjs';
@@ -11,12 +11,10 @@ import { ProtocolError, WireErrors, type WireErrorCode } from './errors.js';
 import { PROTOCOL_VERSION, type Limits } from './defaults.js';
 import type { Logger } from './logger.js';
 import type { Action, CustomAction } from './of-verb.js';
-import type { PluginHooks } from './plugin.js';
-import type { ServerEvent, PluginFailure } from './events.js';
+import type { ServerEvent, PluginEvent, PluginFailure, SessionSummary } from './events.js';
 import { SessionRegistry } from './session-registry.js';
 import type { Session } from './session.js';
 import { format } from 'node:util';
-import type { DependencyContainer, InjectionToken } from 'tsyringe';
 
 /** Verbs the kernel itself handles; no plugin may own them. */
 export const KERNEL_VERBS: readonly string[] = ['CONNECT', 'DISCONNECT'];
@@ -30,29 +28,37 @@ export interface AuthRequest {
   remoteAddress: string;
 }
 
-/** Decides whether a `CONNECT` may proceed; false (or a throw) answers `ERROR AUTH_FAILED`. */
-export type AuthHook = (req: AuthRequest) => boolean | Promise<boolean>;
+/** What an authentication hook may answer besides true/false. */
+export type AuthResult = { ok: true; data?: unknown } | { ok: false; reason?: string };
+
+/**
+ * Decides whether a `CONNECT` may proceed. `true` or `{ ok: true, data }` accepts
+ * (`data` is kept as `session.data`); `false`, `{ ok: false, reason }` or a throw
+ * answers `ERROR AUTH_FAILED` (with the reason, when given).
+ */
+export type AuthHook = (req: AuthRequest) => boolean | AuthResult | Promise<boolean | AuthResult>;
 
 export interface KernelConfig {
   /** Sent in `ACCEPT: <hostname>`. */
-  hostname: string;
-  limits: Limits;
-  authenticate?: AuthHook;
+  readonly hostname: string;
+  readonly limits: Readonly<Limits>;
+  readonly authenticate?: AuthHook | undefined;
+}
+
+/** What the kernel asks of whoever hosts the plugins. */
+export interface KernelPlugins {
+  ownerOf(verb: string): string | undefined;
+  opened(session: Session): void;
+  closed(session: Session, reason: string): void;
 }
 
 export class Kernel {
   /** Every action, after parsing, with its session. */
   readonly actions$ = new Subject<Action>();
-  readonly events$ = new Subject<ServerEvent>();
+  readonly events$ = new Subject<ServerEvent | PluginEvent>();
   readonly errors$ = new Subject<PluginFailure>();
   readonly sessions = new SessionRegistry();
-  /** The bound TCP address, once listening (plugins read it in `start`). */
-  address: { host: string; port: number } | undefined;
-  /** True when `listen` was asked for port 0: any port will do, so may a plugin's own. */
-  ephemeralPort = false;
 
-  readonly #owners = new Map<string, string>();
-  #plugins: { name: string; hooks: PluginHooks }[] = [];
   readonly #subscriptions: Subscription[] = [];
   readonly #handshakeTimers = new Map<Session, NodeJS.Timeout>();
   readonly #serverMajor = PROTOCOL_VERSION.slice(0, PROTOCOL_VERSION.indexOf('.'));
@@ -60,37 +66,12 @@ export class Kernel {
   /** The kernel's own logger (`parley:kernel`). */
   readonly log: Logger;
 
-  /** @param rootLog the server's logger; plugins get children of it through {@link logger} */
   constructor(
     readonly config: KernelConfig,
-    private readonly rootLog: Logger,
+    rootLog: Logger,
+    private readonly plugins: KernelPlugins,
   ) {
     this.log = rootLog.child('kernel');
-  }
-
-  /** A logger for a plugin or service, tagged `parley:<ns>`. */
-  logger(ns: string): Logger {
-    return this.rootLog.child(ns);
-  }
-
-  /** Called by the server once plugins are resolved. */
-  setPlugins(plugins: { name: string; verbs: readonly string[]; hooks: PluginHooks }[]): void {
-    this.#plugins = plugins;
-    for (const p of plugins) for (const v of p.verbs) this.#owners.set(v, p.name);
-  }
-
-  /** Set by the server: lets plugins look up optional services. */
-  container: DependencyContainer | undefined;
-
-  /** Resolves a service another plugin may or may not provide. */
-  optional<T>(token: InjectionToken<T>): T | undefined {
-    const c = this.container;
-    return c && c.isRegistered(token, true) ? c.resolve(token) : undefined;
-  }
-
-  /** The plugin owning `verb` (upper case), or undefined. */
-  ownerOf(verb: string): string | undefined {
-    return this.#owners.get(verb);
   }
 
   /**
@@ -111,7 +92,7 @@ export class Kernel {
     this.log.debug(`plugin ${plugin} subscribed`);
   }
 
-  emit(event: ServerEvent): void {
+  emit(event: ServerEvent | PluginEvent): void {
     if (this.events$.observed) this.events$.next(event);
   }
 
@@ -141,10 +122,7 @@ export class Kernel {
     this.#clearHandshake(session);
     this.sessions.remove(session);
     if (!wasConnected) return;
-    for (let i = this.#plugins.length - 1; i >= 0; i--) {
-      const p = this.#plugins[i]!;
-      if (p.hooks.onSessionClose) this.#hook(p.name, 'onSessionClose', session, () => p.hooks.onSessionClose!(session, reason));
-    }
+    this.plugins.closed(session, reason);
     this.log.debug(`${session.nick} left: ${reason}`);
     this.emit({ type: 'closed', nick: session.nick, reason });
   }
@@ -168,7 +146,7 @@ export class Kernel {
       return;
     }
     const kernelVerb = verb === 'CONNECT' || verb === 'DISCONNECT';
-    if (!kernelVerb && !this.#owners.has(verb)) {
+    if (!kernelVerb && this.plugins.ownerOf(verb) === undefined) {
       this.reply(session, 'UNKNOWN_COMMAND', verb);
       return;
     }
@@ -227,19 +205,21 @@ export class Kernel {
     const req: AuthRequest = { nick: cmd.nick, realname: cmd.realname, version: cmd.version, remoteAddress: session.remoteAddress };
     if (cmd.token !== undefined) req.token = cmd.token;
     return (async () => {
-      let ok = false;
+      let result: AuthResult = { ok: false };
       try {
-        ok = (await auth(req)) === true;
+        const r = await auth(req);
+        result = typeof r === 'boolean' ? { ok: r } : r && typeof r === 'object' && r.ok === true ? r : { ok: false, ...(r && typeof r === 'object' ? { reason: r.reason } : {}) };
       } catch (err) {
         this.log.warn(`authentication hook threw for ${cmd.nick}`, err);
       }
       if (session.state !== 'handshake') return;
-      if (ok) this.#accept(session, cmd);
+      if (result.ok) this.#accept(session, cmd, result.data);
+      else if (typeof result.reason === 'string' && result.reason !== '') session.error('AUTH_FAILED', `${WireErrors.AUTH_FAILED}: ${oneLine(result.reason)}`);
       else this.reply(session, 'AUTH_FAILED');
     })();
   }
 
-  #accept(session: Session, cmd: CommandMap['CONNECT']): void {
+  #accept(session: Session, cmd: CommandMap['CONNECT'], data?: unknown): void {
     // Checked again: another session may have taken the nick during authentication.
     if (!this.sessions.claimNick(session, cmd.nick)) {
       this.reply(session, 'NICK_IN_USE', cmd.nick);
@@ -249,15 +229,13 @@ export class Kernel {
     session.realname = cmd.realname;
     session.state = 'connected';
     session.connectedAt = Date.now();
+    if (data !== undefined) session.data = data;
     this.#clearHandshake(session);
     session.write(Buffer.from(formatServer({ type: 'ACCEPT', hostname: this.config.hostname })));
     this.log.debug(`${session.nick} connected from ${session.remoteAddress}`);
     // Before the hooks, so that observers see `connected` before the auto-join's `joined`.
-    this.emit({ type: 'connected', nick: session.nick, session });
-    for (const p of this.#plugins) {
-      if (p.hooks.onSessionOpen) this.#hook(p.name, 'onSessionOpen', session, () => p.hooks.onSessionOpen!(session));
-      if (session.state !== 'connected') return;
-    }
+    if (this.events$.observed) this.events$.next({ type: 'connected', nick: session.nick, session: summarise(session) });
+    this.plugins.opened(session);
   }
 
   #clearHandshake(session: Session): void {
@@ -268,13 +246,9 @@ export class Kernel {
     }
   }
 
-  #hook(plugin: string, during: string, session: Session, fn: () => void): void {
-    try {
-      fn();
-    } catch (error) {
-      this.log.error(`plugin ${plugin} failed in ${during} for ${session}`, error);
-      this.errors$.next({ plugin, error, during, nick: session.nick });
-    }
+  /** A plugin failed outside an action (a session hook): published on `errors$`. */
+  fail(plugin: string, during: string, session: Session, error: unknown): void {
+    this.errors$.next({ plugin, error, during, nick: session.nick });
   }
 
   #fail(plugin: string, action: Action, err: unknown): void {
@@ -287,4 +261,23 @@ export class Kernel {
     this.reply(session, 'INTERNAL', plugin);
     this.errors$.next({ plugin, error: err, during: action.verb, nick: session.nick });
   }
+}
+
+/** A reason from the host app goes on one line: control characters become spaces. */
+function oneLine(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\x00-\x1f\x7f]+/g, ' ');
+}
+
+function summarise(s: Session): SessionSummary {
+  const summary: SessionSummary = {
+    id: s.id,
+    nick: s.nick,
+    realname: s.realname,
+    remoteAddress: s.remoteAddress,
+    remotePort: s.transport.remotePort,
+    connectedAt: s.connectedAt,
+  };
+  if (s.data !== undefined) summary.data = s.data;
+  return summary;
 }

@@ -21,10 +21,23 @@ export type ActionOf<V extends string> = V extends Verb ? ActionMap[V] : CustomA
  * @example actions$.pipe(ofVerb('JOIN', 'LEAVE'))
  */
 export function ofVerb<V extends string>(...verbs: [V, ...V[]]): OperatorFunction<Action, ActionOf<V>> {
-  if (verbs.length === 1) {
-    const only = verbs[0].toUpperCase();
-    return filter((a: Action): a is ActionOf<V> => a.verb === only);
+  const upper = verbs.map((v) => v.toUpperCase());
+  let op: OperatorFunction<Action, ActionOf<V>>;
+  if (upper.length === 1) {
+    const only = upper[0]!;
+    op = filter((a: Action): a is ActionOf<V> => a.verb === only);
+  } else {
+    const set = new Set<string>(upper);
+    op = filter((a: Action): a is ActionOf<V> => set.has(a.verb));
   }
-  const set = new Set<string>(verbs.map((v) => v.toUpperCase()));
-  return filter((a: Action): a is ActionOf<V> => set.has(a.verb));
+  routes.set(op, upper);
+  return op;
+}
+
+/** The verbs an `ofVerb` route selects, so the plugin host can check that its plugin owns them. */
+const routes = new WeakMap<object, readonly string[]>();
+
+/** The verbs of a route built by {@link ofVerb}; undefined for other operators. */
+export function routeVerbs(route: object): readonly string[] | undefined {
+  return routes.get(route);
 }

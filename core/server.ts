@@ -12,13 +12,14 @@ import { DEFAULT_HOST, DEFAULT_LIMITS, DEFAULT_PORT, type Limits } from './defau
 import { ParleyError } from './errors.js';
 import { createLogger, type Logger, type LogLevel } from './logger.js';
 import { Kernel, type AuthHook } from './kernel.js';
+import { PluginHost } from './plugin-host.js';
 import { Connection } from './connection.js';
 import { WriteBatcher } from './write-batcher.js';
 import { Session, type Transport } from './session.js';
-import { validatePlugins } from './plugin-host.js';
-import type { Plugin, PluginHooks } from './plugin.js';
+import type { Plugin } from './plugin.js';
+import type { SessionLookup } from './plugin-context.js';
 import type { Action } from './of-verb.js';
-import type { ServerEvent, PluginFailure } from './events.js';
+import type { ServerEvent, PluginEvent, PluginFailure } from './events.js';
 import type { ClientCommand } from './actions.js';
 import { formatCommand, formatServer } from './codec.js';
 import { CHANNEL_DIRECTORY } from './channel-directory.js';
@@ -54,16 +55,14 @@ export interface AttachedClient {
   closed(reason: string): void;
 }
 
-/** Tokens a server registers in its child container for plugins to inject. */
-export const KERNEL: InjectionToken<Kernel> = Kernel;
-
 export class ParleyServer {
   /** This server's child container: plugins' services resolve from here. */
   readonly container: DependencyContainer;
-  readonly kernel: Kernel;
   readonly limits: Readonly<Limits>;
   readonly log: Logger;
-  readonly #plugins: { name: string; verbs: readonly string[]; hooks: PluginHooks }[];
+  readonly #kernel: Kernel;
+  readonly #host: PluginHost;
+  #address: { host: string; port: number } | undefined;
   readonly #batcher: WriteBatcher;
   readonly #connections = new Set<Connection>();
   /** TLS only: raw sockets, so that close() can destroy those still in (or stuck after) the TLS handshake. */
@@ -75,36 +74,37 @@ export class ParleyServer {
   #nextId = 1;
   #state: 'new' | 'listening' | 'closing' | 'closed' = 'new';
   #closing: Promise<void> | undefined;
-  #starting: Promise<void> | undefined;
 
   constructor(options: ServerOptions = {}) {
     this.limits = Object.freeze(resolveLimits(options.limits));
     this.#batcher = new WriteBatcher({ coalesceAbove: this.limits.coalesceAboveSockets, maxDelayMs: this.limits.maxCoalesceMs });
     this.log = typeof options.logger === 'object' ? options.logger : createLogger(options.logger ?? 'warn');
     this.#tlsOptions = options.tls;
-    const plugins = options.plugins ?? [];
-    validatePlugins(plugins);
     this.container = rootContainer.createChildContainer();
-    const config = { hostname: options.hostname ?? osHostname(), limits: this.limits, authenticate: options.authenticate };
-    this.kernel = new Kernel(config, this.log);
-    this.container.registerInstance(Kernel, this.kernel);
-    this.kernel.container = this.container;
-    for (const p of plugins) p.register(this.container);
-    this.#plugins = plugins.map((p) => ({ name: p.name, verbs: p.verbs, hooks: this.container.resolve(p.token) }));
-    this.kernel.setPlugins(this.#plugins);
+    const config = Object.freeze({ hostname: options.hostname ?? osHostname(), limits: this.limits, authenticate: options.authenticate });
+    // The kernel reaches the plugins only through the host, created right after it.
+    const plugins = { ownerOf: (v: string) => host.ownerOf(v), opened: (s: Session) => host.opened(s), closed: (s: Session, r: string) => host.closed(s, r) };
+    this.#kernel = new Kernel(config, this.log, plugins);
+    const host = new PluginHost(options.plugins ?? [], this.container, this.#kernel, this.log);
+    this.#host = host;
   }
 
   /** Every parsed action from every client. */
   get actions$(): Observable<Action> {
-    return this.kernel.actions$;
+    return this.#kernel.actions$;
   }
   /** connected, joined, message, left, closed. */
-  get events$(): Observable<ServerEvent> {
-    return this.kernel.events$;
+  get events$(): Observable<ServerEvent | PluginEvent> {
+    return this.#kernel.events$;
   }
   /** Plugin failures (each answered `ERROR INTERNAL` to its client). */
   get errors$(): Observable<PluginFailure> {
-    return this.kernel.errors$;
+    return this.#kernel.errors$;
+  }
+
+  /** Connected sessions by nick: `server.sessions.byNick('alice')?.data` reads what the auth hook returned. */
+  get sessions(): SessionLookup {
+    return this.#kernel.sessions;
   }
 
   /** Resolves a plugin's service from this server's container. */
@@ -144,8 +144,8 @@ export class ParleyServer {
     });
     srv.on('error', (err) => this.log.error('listener error', err));
     const addr = srv.address() as net.AddressInfo;
-    this.kernel.address = { host: addr.address, port: addr.port };
-    this.kernel.ephemeralPort = (opts.port ?? DEFAULT_PORT) === 0;
+    this.#address = { host: addr.address, port: addr.port };
+    this.#host.address = { ...this.#address, ephemeral: (opts.port ?? DEFAULT_PORT) === 0 };
     try {
       await this.start();
     } catch (err) {
@@ -157,7 +157,7 @@ export class ParleyServer {
     this.#early = undefined;
     for (const s of early) this.#accept(s);
     this.log.info(`listening on ${addr.address}:${addr.port}${this.#tlsOptions ? ' (TLS)' : ''}`);
-    return { ...this.kernel.address };
+    return { ...this.#address };
   }
 
   /**
@@ -165,10 +165,7 @@ export class ParleyServer {
    * a server without a port, with clients attached through {@link attach}.
    */
   start(): Promise<void> {
-    this.#starting ??= (async () => {
-      for (const p of this.#plugins) await p.hooks.start?.();
-    })();
-    return this.#starting;
+    return this.#host.start();
   }
 
   /**
@@ -178,18 +175,18 @@ export class ParleyServer {
    */
   attach(transport: Transport): AttachedClient {
     const session = new Session(this.#nextId++, transport, this.limits.maxLineBytes);
-    this.kernel.open(session);
+    this.#kernel.open(session);
     return {
       session,
-      line: (text) => this.kernel.text(session, text),
-      closed: (reason) => this.kernel.closed(session, reason),
+      line: (text) => this.#kernel.text(session, text),
+      closed: (reason) => this.#kernel.closed(session, reason),
     };
   }
 
   /** The bound address; throws before `listen`. */
   address(): { host: string; port: number } {
-    if (!this.kernel.address) throw new ParleyError('PARLEY_ERR_NOT_LISTENING');
-    return { ...this.kernel.address };
+    if (!this.#address) throw new ParleyError('PARLEY_ERR_NOT_LISTENING');
+    return { ...this.#address };
   }
 
   /**
@@ -202,11 +199,11 @@ export class ParleyServer {
 
   /** Sends `MSG <from> <nick>: <text>` to a connected user. */
   send(nick: string, text: string, opts: { from?: string } = {}): void {
-    const session = this.kernel.sessions.byNick(nick);
+    const session = this.#kernel.sessions.byNick(nick);
     if (!session) throw new ParleyError('PARLEY_ERR_NO_SUCH_USER', nick);
     const from = this.#sender(opts.from);
     session.write(Buffer.from(formatServer({ type: 'MSG', sender: from, recipient: session.nick, text }, this.limits.maxLineBytes)));
-    this.kernel.emit({ type: 'message', from, to: session.nick, text });
+    this.#kernel.emit({ type: 'message', from, to: session.nick, text });
   }
 
   /**
@@ -217,21 +214,22 @@ export class ParleyServer {
   broadcast(text: string, opts: { channel?: string; from?: string } = {}): number {
     const from = this.#sender(opts.from);
     if (opts.channel !== undefined) {
-      const dir = this.kernel.optional(CHANNEL_DIRECTORY);
+      const dir = this.container.isRegistered(CHANNEL_DIRECTORY, true) ? this.container.resolve(CHANNEL_DIRECTORY) : undefined;
       if (!dir) throw new ParleyError('PARLEY_ERR_NO_PROVIDER', 'channels', 'channels');
       const members = dir.members(opts.channel);
       if (!members) return 0;
       const channel = dir.spelling(opts.channel)!;
       const buf = Buffer.from(formatServer({ type: 'MSG', sender: from, recipient: channel, text }, this.limits.maxLineBytes));
       for (const m of members) m.write(buf);
-      this.kernel.emit({ type: 'message', from, to: channel, text });
+      this.#kernel.emit({ type: 'message', from, to: channel, text });
       return members.size;
     }
     let n = 0;
-    for (const s of this.kernel.sessions.connected()) {
+    for (const s of this.#kernel.sessions.connected()) {
       s.write(Buffer.from(formatServer({ type: 'MSG', sender: from, recipient: s.nick, text }, this.limits.maxLineBytes)));
       n++;
     }
+    this.#kernel.emit({ type: 'message', from, to: '*', text });
     return n;
   }
 
@@ -241,15 +239,15 @@ export class ParleyServer {
    * @example server.dispatch('alice', { verb: 'JOIN', channel: '#ops' })
    */
   dispatch(nick: string, command: ClientCommand | string): void {
-    const session = this.kernel.sessions.byNick(nick);
+    const session = this.#kernel.sessions.byNick(nick);
     if (!session) throw new ParleyError('PARLEY_ERR_NO_SUCH_USER', nick);
     const line = typeof command === 'string' ? command : formatCommand(command).slice(0, -1);
-    void this.kernel.text(session, line);
+    void this.#kernel.text(session, line);
   }
 
   /** Number of open client connections. */
   get connectionCount(): number {
-    return this.kernel.sessions.size;
+    return this.#kernel.sessions.size;
   }
 
   /**
@@ -271,26 +269,18 @@ export class ParleyServer {
       (c) => new Promise<void>((r) => (c.socket.destroyed ? r() : c.socket.once('close', () => r()))),
     );
     // Every session, socket-backed or attached, is told and closed.
-    for (const session of [...this.kernel.sessions.all()]) session.close('server shutting down');
+    for (const session of [...this.#kernel.sessions.all()]) session.close('server shutting down');
     await Promise.all(sockets);
     for (const raw of this.#rawTls) raw.destroy();
     await listenerClosed;
-    const started = this.#starting !== undefined;
-    for (const p of [...this.#plugins].reverse()) {
-      if (!started) break;
-      try {
-        await p.hooks.stop?.();
-      } catch (err) {
-        this.log.error(`plugin ${p.name} failed to stop`, err);
-      }
-    }
-    this.kernel.shutdown();
+    await this.#host.stop();
+    this.#kernel.shutdown();
     await this.container.dispose();
     this.#state = 'closed';
   }
 
   #sender(from: string | undefined): string {
-    const s = from ?? this.kernel.config.hostname;
+    const s = from ?? this.#kernel.config.hostname;
     if (!s || /[\s:]/.test(s)) throw new ParleyError('PARLEY_ERR_INVALID_OPTION', 'from', `"${s}" must be a non-empty word without spaces or colons`);
     return s;
   }
@@ -318,16 +308,16 @@ export class ParleyServer {
     this.#perIp.set(ip, count);
     this.#connections.add(conn);
     const session = new Session(this.#nextId++, conn, this.limits.maxLineBytes);
-    this.kernel.open(session);
+    this.#kernel.open(session);
     conn.start({
-      line: (buf) => this.kernel.line(session, buf),
-      tooLong: () => this.kernel.reply(session, 'LINE_TOO_LONG', this.limits.maxLineBytes),
+      line: (buf) => this.#kernel.line(session, buf),
+      tooLong: () => this.#kernel.reply(session, 'LINE_TOO_LONG', this.limits.maxLineBytes),
       closed: (reason) => {
         this.#connections.delete(conn);
         const left = (this.#perIp.get(ip) ?? 1) - 1;
         if (left > 0) this.#perIp.set(ip, left);
         else this.#perIp.delete(ip);
-        this.kernel.closed(session, reason);
+        this.#kernel.closed(session, reason);
       },
     });
   }

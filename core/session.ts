@@ -28,6 +28,8 @@ export class Session {
   state: SessionState = 'handshake';
   /** Milliseconds since the epoch when `CONNECT` succeeded. */
   connectedAt = 0;
+  /** Claims the authentication hook returned (`{ ok: true, data }`); the host app reads them here. */
+  data: unknown = undefined;
 
   constructor(
     readonly id: number,

@@ -1,4 +1,5 @@
-import { createServer, ParleyClient } from '../index.js';
+import { createServer } from 'parley';
+import { ParleyClient } from 'parley/client';
 
 export async function main(): Promise<string[]> {
   const server = createServer({ hostname: 'chat.example.org' }); // every plugin, in memory

@@ -1,6 +1,7 @@
 // The README's client example (examples/client.ts) against a real server, with bob answering.
 import test from 'ava';
-import { createServer, ParleyClient, VoiceClient } from '../index.js';
+import { createServer } from 'parley';
+import { ParleyClient, VoiceClient } from 'parley/client';
 import { alice } from '../examples/client.js';
 
 test('README - the client example chats, calls and sends voice that bob hears', async (t) => {

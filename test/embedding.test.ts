@@ -1,7 +1,7 @@
 // The embedding API end to end: several servers per process, close, events, send,
 // broadcast, dispatch and the authentication hook.
 import test from 'ava';
-import { ParleyError, type AuthRequest, type ServerEvent } from '../index.js';
+import { ParleyError, type AuthRequest, type ServerEvent, type PluginEvent } from '../index.js';
 import { ParleyClient } from '../harness/index.js';
 import { connect, connectInLobby, openClient, sleep, startServer, textPlugins, within } from './helpers.js';
 
@@ -44,7 +44,7 @@ test('embedding - close() sends `DISCONNECT: server shutting down` to every clie
 test('embedding - events$ reports connected, joined, message, left and closed', async (t) => {
   const { server, port } = await startServer(t);
   const events: string[] = [];
-  server.events$.subscribe((e: ServerEvent) => {
+  server.events$.subscribe((e: ServerEvent | PluginEvent) => {
     switch (e.type) {
       case 'connected':
         return events.push(`connected ${e.nick} ${e.session.nick}`);

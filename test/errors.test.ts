@@ -1,7 +1,7 @@
 // Every wire error code of the text protocol, over real sockets. NO_SUCH_TALK and
 // BUSY belong to the voice tests.
 import test from 'ava';
-import { definePlugin, injectable, Kernel, ofVerb, WIRE_ERROR_CODES, type PluginHooks, type PluginFailure } from '../index.js';
+import { definePlugin, ofVerb, PLUGIN_CONTEXT, WIRE_ERROR_CODES, type PluginContext, type PluginHooks, type PluginFailure } from '../index.js';
 import { connect, connectInLobby, openClient, RawSocket, startServer, textPlugins } from './helpers.js';
 
 /** The codes this file exercises; a new code in core/errors.ts fails the first test until it gets one. */
@@ -203,11 +203,10 @@ test('LINE_TOO_LONG - a message whose relayed line would exceed the limit', asyn
   t.is((await bob.waitFor('MSG')).text, 'fits');
 });
 
-@injectable()
 class FaultyPlugin implements PluginHooks {
-  constructor(private readonly kernel: Kernel) {}
+  constructor(private readonly ctx: PluginContext) {}
   start(): void {
-    this.kernel.handle('faulty', ofVerb('BOOM'), (a) => {
+    this.ctx.handle(ofVerb('BOOM'), (a) => {
       if (a.payload === 'async') return Promise.reject(new Error('async kaboom'));
       throw new Error('kaboom');
     });
@@ -215,7 +214,7 @@ class FaultyPlugin implements PluginHooks {
 }
 
 test('INTERNAL - a throwing plugin answers that client only, and every session is still served', async (t) => {
-  const faulty = definePlugin({ name: 'faulty', verbs: ['BOOM'], useClass: FaultyPlugin });
+  const faulty = definePlugin({ name: 'faulty', verbs: ['BOOM'], inject: [PLUGIN_CONTEXT], useClass: FaultyPlugin });
   const { server, port } = await startServer(t, { plugins: [...textPlugins(), faulty] });
   const failures: PluginFailure[] = [];
   server.errors$.subscribe((f) => failures.push(f));

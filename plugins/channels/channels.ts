@@ -5,35 +5,32 @@
 import { Subject } from 'rxjs';
 import {
   formatServer,
-  inject,
-  injectable,
-  Kernel,
   ofVerb,
   ProtocolError,
   type ChannelDirectory,
+  type PluginContext,
   type PluginHooks,
   type Session,
 } from '../../core/index.js';
 import { ChannelStore, type Channel } from './channel-store.js';
-import { CHANNELS_OPTIONS, type ChannelsOptions } from './options.js';
+import type { ChannelsOptions } from './options.js';
 
-@injectable()
 export class ChannelsPlugin implements PluginHooks, ChannelDirectory {
   readonly store: ChannelStore;
   readonly left$ = new Subject<{ session: Session; channel: string }>();
   readonly #maxLine: number;
 
   constructor(
-    private readonly kernel: Kernel,
-    @inject(CHANNELS_OPTIONS) private readonly options: ChannelsOptions,
+    private readonly ctx: PluginContext,
+    private readonly options: ChannelsOptions,
   ) {
-    this.#maxLine = kernel.config.limits.maxLineBytes;
+    this.#maxLine = ctx.config.limits.maxLineBytes;
     this.store = new ChannelStore(this.#maxLine);
   }
 
   start(): void {
-    this.kernel.handle('channels', ofVerb('JOIN'), (a) => this.join(a.session, a.channel));
-    this.kernel.handle('channels', ofVerb('LEAVE'), (a) => {
+    this.ctx.handle(ofVerb('JOIN'), (a) => this.join(a.session, a.channel));
+    this.ctx.handle(ofVerb('LEAVE'), (a) => {
       const channel = this.store.get(a.channel);
       if (!channel || !channel.members.has(a.session)) throw new ProtocolError('NOT_IN_CHANNEL', a.channel);
       this.#leave(a.session, channel, 'left');
@@ -64,7 +61,7 @@ export class ChannelsPlugin implements PluginHooks, ChannelDirectory {
     channel.sendUserlist(session);
     if (already) return;
     this.#toOthers(channel, session, formatServer({ type: 'USERJOIN', channel: channel.name, nick: session.nick }));
-    this.kernel.emit({ type: 'joined', nick: session.nick, channel: channel.name });
+    this.ctx.emit({ type: 'joined', nick: session.nick, channel: channel.name });
   }
 
   // ChannelDirectory
@@ -84,7 +81,7 @@ export class ChannelsPlugin implements PluginHooks, ChannelDirectory {
   #leave(session: Session, channel: Channel, reason: string): void {
     if (!this.store.leave(session, channel)) return;
     this.#toOthers(channel, session, formatServer({ type: 'USERLEAVE', channel: channel.name, nick: session.nick }));
-    this.kernel.emit({ type: 'left', nick: session.nick, channel: channel.name, reason });
+    this.ctx.emit({ type: 'left', nick: session.nick, channel: channel.name, reason });
     this.left$.next({ session, channel: channel.name });
   }
 

@@ -1,27 +1,22 @@
-import { CHANNEL_DIRECTORY, definePlugin, isValidChannel, ParleyError, type Plugin } from '../../core/index.js';
+import { CHANNEL_DIRECTORY, definePlugin, PLUGIN_CONTEXT, type Plugin } from '../../core/index.js';
 import { ChannelsPlugin } from './channels.js';
-import { ChannelStore, Channel } from './channel-store.js';
-import { CHANNELS_OPTIONS, DEFAULT_CHANNELS_OPTIONS, type ChannelsOptions } from './options.js';
+import { CHANNELS_OPTIONS, DEFAULT_CHANNELS_OPTIONS, resolveChannelsOptions, type ChannelsOptions } from './options.js';
 
-export { ChannelsPlugin, ChannelStore, Channel, CHANNELS_OPTIONS, DEFAULT_CHANNELS_OPTIONS, type ChannelsOptions };
+export { ChannelsPlugin, CHANNELS_OPTIONS, DEFAULT_CHANNELS_OPTIONS, type ChannelsOptions };
 
 /**
- * Channels plugin: owns `JOIN` and `LEAVE`, puts every client in the default channel.
+ * Channels plugin: owns `JOIN` and `LEAVE`, puts every client in the default channel,
+ * and provides the {@link CHANNEL_DIRECTORY} other plugins and `server.broadcast` use.
  * @param options defaultChannel (default '#lobby', null for none), maxChannelsPerUser (default 64)
  */
 export function channelsPlugin(options: Partial<ChannelsOptions> = {}): Plugin {
-  const opts = { ...DEFAULT_CHANNELS_OPTIONS, ...options };
-  if (opts.defaultChannel !== null && !isValidChannel(opts.defaultChannel)) {
-    throw new ParleyError('PARLEY_ERR_INVALID_OPTION', 'channels.defaultChannel', `"${opts.defaultChannel}" is not a valid channel name`);
-  }
-  if (!(opts.maxChannelsPerUser >= 1)) throw new ParleyError('PARLEY_ERR_INVALID_OPTION', 'channels.maxChannelsPerUser', 'must be at least 1');
+  const opts = resolveChannelsOptions(options);
   return definePlugin({
     name: 'channels',
     verbs: ['JOIN', 'LEAVE'],
+    inject: [PLUGIN_CONTEXT, CHANNELS_OPTIONS],
     useClass: ChannelsPlugin,
-    register(c) {
-      c.register(CHANNELS_OPTIONS, { useValue: opts });
-      c.register(CHANNEL_DIRECTORY, { useToken: ChannelsPlugin });
-    },
+    provides: [CHANNEL_DIRECTORY],
+    register: (c) => c.register(CHANNELS_OPTIONS, { useValue: opts }),
   });
 }

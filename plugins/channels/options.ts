@@ -1,4 +1,4 @@
-import type { InjectionToken } from '../../core/index.js';
+import { isValidChannel, resolveOptions, whole, type InjectionToken } from '../../core/index.js';
 
 export interface ChannelsOptions {
   /** Channel every client joins right after `ACCEPT`; null for none. Default '#lobby'. */
@@ -10,3 +10,11 @@ export interface ChannelsOptions {
 export const DEFAULT_CHANNELS_OPTIONS: Readonly<ChannelsOptions> = Object.freeze({ defaultChannel: '#lobby', maxChannelsPerUser: 64 });
 
 export const CHANNELS_OPTIONS: InjectionToken<ChannelsOptions> = Symbol('parley.ChannelsOptions');
+
+/** Defaults filled in and every value checked; throws PARLEY_ERR_INVALID_OPTION. */
+export function resolveChannelsOptions(given?: Partial<ChannelsOptions>): ChannelsOptions {
+  return resolveOptions('channels', DEFAULT_CHANNELS_OPTIONS, given, {
+    defaultChannel: (v) => (v === null || (typeof v === 'string' && isValidChannel(v)) ? undefined : `"${String(v)}" is not a valid channel name`),
+    maxChannelsPerUser: whole(1),
+  });
+}

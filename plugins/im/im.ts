@@ -5,30 +5,28 @@
 import {
   CHANNEL_DIRECTORY,
   formatServer,
-  injectable,
   isChannelName,
   isValidChannel,
-  Kernel,
   ofVerb,
   ProtocolError,
   type ActionMap,
   type ChannelDirectory,
+  type PluginContext,
   type PluginHooks,
 } from '../../core/index.js';
 
-@injectable()
 export class ImPlugin implements PluginHooks {
   /** Absent without the channels plugin: then every channel target is NOT_IN_CHANNEL. */
   #channels: ChannelDirectory | undefined;
   readonly #maxLine: number;
 
-  constructor(private readonly kernel: Kernel) {
-    this.#maxLine = kernel.config.limits.maxLineBytes;
+  constructor(private readonly ctx: PluginContext) {
+    this.#maxLine = ctx.config.limits.maxLineBytes;
   }
 
   start(): void {
-    this.#channels = this.kernel.optional(CHANNEL_DIRECTORY);
-    this.kernel.handle('im', ofVerb('MSG'), (a) => this.#msg(a));
+    this.#channels = this.ctx.optional(CHANNEL_DIRECTORY);
+    this.ctx.handle(ofVerb('MSG'), (a) => this.#msg(a));
   }
 
   #msg(a: ActionMap['MSG']): void {
@@ -41,13 +39,13 @@ export class ImPlugin implements PluginHooks {
       const list = dir.memberList(target)!;
       const buf = this.#encode(session.nick, channel, text);
       for (let i = 0; i < list.length; i++) if (list[i] !== session) list[i]!.write(buf);
-      this.kernel.emit({ type: 'message', from: session.nick, to: channel, text });
+      this.ctx.emit({ type: 'message', from: session.nick, to: channel, text });
       return;
     }
-    const to = this.kernel.sessions.byNick(target);
+    const to = this.ctx.sessions.byNick(target);
     if (!to) throw new ProtocolError('NO_SUCH_USER', target);
     to.write(this.#encode(session.nick, to.nick, text));
-    this.kernel.emit({ type: 'message', from: session.nick, to: to.nick, text });
+    this.ctx.emit({ type: 'message', from: session.nick, to: to.nick, text });
   }
 
   /** The relayed line, refused when the sender's prefix would push it past the line limit. */

@@ -1,12 +1,11 @@
-import { definePlugin, type Plugin } from '../../core/index.js';
+import { definePlugin, PLUGIN_CONTEXT, type Plugin } from '../../core/index.js';
 import { ImPlugin } from './im.js';
+import { DEFAULT_IM_OPTIONS, resolveImOptions, type ImOptions } from './options.js';
 
-export { ImPlugin };
-
-/** Options of the im plugin (none yet; kept for a stable factory signature). */
-export type ImOptions = Record<string, never>;
+export { ImPlugin, DEFAULT_IM_OPTIONS, type ImOptions };
 
 /** Instant-messaging plugin: owns `MSG`. Uses the channels plugin for channel targets when it is enabled. */
-export function imPlugin(_options: ImOptions = {}): Plugin {
-  return definePlugin({ name: 'im', verbs: ['MSG'], useClass: ImPlugin });
+export function imPlugin(options: ImOptions = {}): Plugin {
+  resolveImOptions(options);
+  return definePlugin({ name: 'im', verbs: ['MSG'], inject: [PLUGIN_CONTEXT], useClass: ImPlugin });
 }

@@ -2,8 +2,8 @@
  * Keepalive: `PING: <n>` every interval; a session that leaves a PING without
  * the matching `PONG` for the timeout is closed (`DISCONNECT: ping timeout`).
  */
-import { inject, injectable, Kernel, ofVerb, type PluginHooks, type Session } from '../../core/index.js';
-import { PING_OPTIONS, type PingOptions } from './options.js';
+import { ofVerb, type PluginContext, type PluginHooks, type Session } from '../../core/index.js';
+import type { PingOptions } from './options.js';
 
 interface PingState {
   interval: NodeJS.Timeout;
@@ -12,17 +12,16 @@ interface PingState {
   outstanding: Map<string, number>;
 }
 
-@injectable()
 export class PingPlugin implements PluginHooks {
   readonly #states = new Map<Session, PingState>();
 
   constructor(
-    private readonly kernel: Kernel,
-    @inject(PING_OPTIONS) private readonly options: PingOptions,
+    private readonly ctx: PluginContext,
+    private readonly options: PingOptions,
   ) {}
 
   start(): void {
-    this.kernel.handle('ping', ofVerb('PONG'), (a) => this.#pong(a.session, a.value));
+    this.ctx.handle(ofVerb('PONG'), (a) => this.#pong(a.session, a.value));
   }
 
   onSessionOpen(session: Session): void {

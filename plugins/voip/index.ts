@@ -1,4 +1,4 @@
-import { definePlugin, type Plugin } from '../../core/index.js';
+import { CHANNEL_DIRECTORY, definePlugin, PLUGIN_CONTEXT, type Plugin } from '../../core/index.js';
 import { VoipPlugin } from './voip.js';
 import { DEFAULT_VOIP_OPTIONS, resolveVoipOptions, VOIP_OPTIONS, type VoipOptions } from './options.js';
 
@@ -23,6 +23,7 @@ export function voipPlugin(options: Partial<VoipOptions> = {}): Plugin {
     name: 'voip',
     verbs: ['TALK'],
     dependencies: ['channels'],
+    inject: [PLUGIN_CONTEXT, VOIP_OPTIONS, CHANNEL_DIRECTORY],
     useClass: VoipPlugin,
     register: (c) => c.register(VOIP_OPTIONS, { useValue: opts }),
   });

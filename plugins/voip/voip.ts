@@ -5,28 +5,24 @@
  */
 import type { Subscription } from 'rxjs';
 import {
-  CHANNEL_DIRECTORY,
   foldCase,
   formatServer,
-  inject,
-  injectable,
   isChannelName,
   isValidChannel,
-  Kernel,
   ofVerb,
   ProtocolError,
   type ActionMap,
   type ChannelDirectory,
   type Logger,
+  type PluginContext,
   type PluginHooks,
   type Session,
 } from '../../core/index.js';
-import { VOIP_OPTIONS, type VoipOptions } from './options.js';
+import type { VoipOptions } from './options.js';
 import { DROP_REASONS, type VoipStats } from './stats.js';
 import { TalkRegistry, type CallTalk, type GroupTalk, type Talk } from './talk-registry.js';
 import { UdpRelay } from './udp-relay.js';
 
-@injectable()
 export class VoipPlugin implements PluginHooks {
   readonly #talks = new TalkRegistry();
   readonly #relay: UdpRelay;
@@ -35,17 +31,17 @@ export class VoipPlugin implements PluginHooks {
   #left: Subscription | undefined;
 
   constructor(
-    private readonly kernel: Kernel,
-    @inject(VOIP_OPTIONS) private readonly options: VoipOptions,
-    @inject(CHANNEL_DIRECTORY) private readonly channels: ChannelDirectory,
+    private readonly ctx: PluginContext,
+    private readonly options: VoipOptions,
+    private readonly channels: ChannelDirectory,
   ) {
-    this.#log = kernel.logger('voip');
+    this.#log = ctx.log;
     this.#relay = new UdpRelay(this.#talks, this.#log);
-    this.#maxLine = kernel.config.limits.maxLineBytes;
+    this.#maxLine = ctx.config.limits.maxLineBytes;
   }
 
   async start(): Promise<void> {
-    const tcp = this.kernel.address;
+    const tcp = this.ctx.address;
     const host = this.options.udpHost ?? tcp?.host ?? '127.0.0.1';
     const port = this.options.udpPort ?? tcp?.port ?? 0;
     const bind = (p: number): Promise<{ host: string; port: number }> =>
@@ -56,7 +52,7 @@ export class VoipPlugin implements PluginHooks {
     } catch (err) {
       // The TCP port was picked at random (listen on port 0), so its number may
       // already be taken for UDP; any free UDP port serves as well then.
-      const fallback = this.options.udpPort === undefined && this.kernel.ephemeralPort && (err as NodeJS.ErrnoException).code === 'EADDRINUSE';
+      const fallback = this.options.udpPort === undefined && (tcp?.ephemeral ?? false) && (err as NodeJS.ErrnoException).code === 'EADDRINUSE';
       if (!fallback) throw err;
       bound = await bind(0);
     }
@@ -65,7 +61,7 @@ export class VoipPlugin implements PluginHooks {
       const talk = this.#talks.group(channel);
       if (talk) this.#leaveGroup(session, talk);
     });
-    this.kernel.handle('voip', ofVerb('TALK'), (a) => this.#talk(a));
+    this.ctx.handle(ofVerb('TALK'), (a) => this.#talk(a));
   }
 
   async stop(): Promise<void> {
@@ -123,7 +119,7 @@ export class VoipPlugin implements PluginHooks {
 
   #request(session: Session, target: string): void {
     if (foldCase(target) === foldCase(session.nick)) throw new ProtocolError('BAD_SYNTAX', 'you cannot talk to yourself');
-    const callee = this.kernel.sessions.byNick(target);
+    const callee = this.ctx.sessions.byNick(target);
     if (!callee || !callee.connected) throw new ProtocolError('NO_SUCH_USER', target);
     if (this.#talks.callOf(callee)) throw new ProtocolError('BUSY', callee.nick);
     if (this.#talks.callOf(session)) throw new ProtocolError('BUSY', session.nick);
