@@ -155,3 +155,35 @@ test('embedding - an async authentication hook holds the connection lines until 
   const rejected = [rd, re].find((r) => r.status === 'rejected') as PromiseRejectedResult;
   t.regex(String(rejected.reason), /NICK_IN_USE/);
 });
+
+test('embedding - the auth hook may return claims the host app reads on the session, and a reason the client sees', async (t) => {
+  const { server, port } = await startServer(t, {
+    plugins: textPlugins(),
+    authenticate: (req) => (req.token === 'ok' ? { ok: true, data: { role: 'admin', user: 42 } } : { ok: false, reason: 'token expired\r\nDISCONNECT: x' }),
+  });
+  const summaries: unknown[] = [];
+  server.events$.subscribe((e) => e.type === 'connected' && summaries.push(e.session));
+  const c = await openClient(t, port);
+  const refused = await t.throwsAsync(c.hello('alice', 'A', '1.0.0', 'old'));
+  t.regex(refused!.message, /^AUTH_FAILED: authentication failed: token expired DISCONNECT: x$/);
+  await c.hello('alice', 'A', '1.0.0', 'ok');
+  t.deepEqual(server.sessions.byNick('ALICE')?.data, { role: 'admin', user: 42 });
+  // The connected event is a plain summary: it survives a JSON round trip unchanged.
+  t.is(summaries.length, 1);
+  t.deepEqual(JSON.parse(JSON.stringify(summaries[0])), summaries[0]);
+  t.like(summaries[0], { nick: 'alice', realname: 'A', remoteAddress: '127.0.0.1', data: { role: 'admin', user: 42 } });
+});
+
+test('embedding - broadcast to everyone emits a message event to *, as a channel broadcast emits one', async (t) => {
+  const { server, port } = await startServer(t, { plugins: textPlugins() });
+  const events: unknown[] = [];
+  server.events$.subscribe((e) => e.type === 'message' && events.push(e));
+  const alice = await connectInLobby(t, port, 'alice');
+  t.is(server.broadcast('hello all', { from: 'ops' }), 1);
+  t.is((await alice.waitFor('MSG')).text, 'hello all');
+  t.is(server.broadcast('lobby only', { channel: '#lobby', from: 'ops' }), 1);
+  t.deepEqual(events, [
+    { type: 'message', from: 'ops', to: '*', text: 'hello all' },
+    { type: 'message', from: 'ops', to: '#lobby', text: 'lobby only' },
+  ]);
+});

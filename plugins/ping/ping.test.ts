@@ -1,6 +1,8 @@
 // Keepalive end to end, with short timers.
-import test from 'ava';
-import { connectInLobby, sleep, startServer, textPlugins, within } from './helpers.js';
+import test, { type ExecutionContext } from 'ava';
+import { ParleyError } from '../../core/index.js';
+import { pingPlugin } from './index.js';
+import { connectInLobby, sleep, startServer, textPlugins, within } from '../../test/helpers.js';
 
 const fastPing = { plugins: textPlugins({ ping: { intervalMs: 50, timeoutMs: 200 } }) };
 
@@ -46,3 +48,16 @@ test('PING - a PONG with a stale or unknown value does not keep a client alive',
   t.is(await within(c.done, 2000, 'ping timeout'), 'ping timeout');
   t.false(c.inbox().some((m) => m.type === 'ERROR'), 'an unknown PONG is ignored, not an error');
 });
+
+test('ping options - unknown keys and bad values are refused at creation with PARLEY_ERR_INVALID_OPTION', (t) => {
+  const unknown = t.throws(() => pingPlugin({ nope: 1 } as never), { instanceOf: ParleyError });
+  t.is(unknown?.code, 'PARLEY_ERR_INVALID_OPTION');
+  t.regex(unknown!.message, /ping\.nope: unknown option/);
+  pingBadValues(t);
+});
+
+function pingBadValues(t: ExecutionContext): void {
+  for (const bad of [{ intervalMs: 0 }, { timeoutMs: -1 }, { intervalMs: Number.NaN }]) {
+    t.is(t.throws(() => pingPlugin(bad), { instanceOf: ParleyError })?.code, 'PARLEY_ERR_INVALID_OPTION');
+  }
+}

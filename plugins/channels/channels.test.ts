@@ -1,7 +1,9 @@
 // Channels end to end: JOIN, LEAVE, membership notices, names, cleanup, long lists.
-import test from 'ava';
-import { connect, connectInLobby, RawSocket, startServer, textPlugins, until } from './helpers.js';
-import type { ParleyClient } from '../harness/index.js';
+import test, { type ExecutionContext } from 'ava';
+import { ParleyError } from '../../core/index.js';
+import { channelsPlugin } from './index.js';
+import { connect, connectInLobby, RawSocket, startServer, textPlugins, until } from '../../test/helpers.js';
+import type { ParleyClient } from '../../harness/index.js';
 
 /** Sends a DM to itself and waits for it: every reply to earlier commands has arrived. */
 async function barrier(c: ParleyClient): Promise<void> {
@@ -147,3 +149,17 @@ test('JOIN - a configured default channel, or none', async (t) => {
   t.deepEqual(b.inbox(), []);
   t.deepEqual(await b.join('#first'), ['bob']);
 });
+
+test('channels options - unknown keys and bad values are refused at creation with PARLEY_ERR_INVALID_OPTION', (t) => {
+  const unknown = t.throws(() => channelsPlugin({ nope: 1 } as never), { instanceOf: ParleyError });
+  t.is(unknown?.code, 'PARLEY_ERR_INVALID_OPTION');
+  t.regex(unknown!.message, /channels\.nope: unknown option/);
+  channelsBadValues(t);
+});
+
+function channelsBadValues(t: ExecutionContext): void {
+  for (const bad of [{ defaultChannel: 'lobby' }, { maxChannelsPerUser: 0 }, { maxChannelsPerUser: 1.5 }]) {
+    t.is(t.throws(() => channelsPlugin(bad), { instanceOf: ParleyError })?.code, 'PARLEY_ERR_INVALID_OPTION');
+  }
+  t.notThrows(() => channelsPlugin({ defaultChannel: null }));
+}

@@ -1,7 +1,9 @@
 // Instant messages end to end: fan-out, DMs, byte-exact payloads, ordering.
-import test from 'ava';
-import { connectInLobby, RawSocket, startServer } from './helpers.js';
-import type { ParleyClient } from '../harness/index.js';
+import test, { type ExecutionContext } from 'ava';
+import { ParleyError } from '../../core/index.js';
+import { imPlugin } from './index.js';
+import { connectInLobby, RawSocket, startServer } from '../../test/helpers.js';
+import type { ParleyClient } from '../../harness/index.js';
 
 async function barrier(c: ParleyClient): Promise<void> {
   const marker = `barrier-${Math.random()}`;
@@ -119,3 +121,14 @@ test('MSG - a lone member of a channel gets no echo of its own message', async (
   t.false(alice.inbox().some((m) => m.type === 'MSG'));
   t.is(seen[0], 'alice #Solo anyone?');
 });
+
+test('im options - unknown keys and bad values are refused at creation with PARLEY_ERR_INVALID_OPTION', (t) => {
+  const unknown = t.throws(() => imPlugin({ nope: 1 } as never), { instanceOf: ParleyError });
+  t.is(unknown?.code, 'PARLEY_ERR_INVALID_OPTION');
+  t.regex(unknown!.message, /im\.nope: unknown option/);
+  imBadValues(t);
+});
+
+function imBadValues(t: ExecutionContext): void {
+  t.is(t.throws(() => imPlugin(null as never), { instanceOf: ParleyError })?.code, 'PARLEY_ERR_INVALID_OPTION');
+}
