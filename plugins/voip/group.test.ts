@@ -2,8 +2,8 @@ import test from 'ava';
 import type { ServerMessage } from '../../core/index.js';
 import type { ParleyClient } from '../../harness/index.js';
 import type { VoiceFrame } from './voice-frame.js';
-import { encodeVoiceFrame } from './voice-frame.js';
-import { bindAll, call, connect, startServer, until, voice, type TestServer } from './voip-fixture.js';
+import { decodeVoiceFrame, encodeVoiceFrame } from './voice-frame.js';
+import { bindAll, call, connect, rawUdp, startServer, until, voice, type TestServer } from './voip-fixture.js';
 
 async function inRoom(t: Parameters<typeof connect>[0], s: TestServer, nicks: string[], room = '#room'): Promise<ParleyClient[]> {
   const clients: ParleyClient[] = [];
@@ -176,4 +176,55 @@ test('group voice - a long TALKLIST is split over lines within the line limit an
   const { nicks: listed } = await last.talkJoin('#room');
   t.deepEqual(listed, nicks);
   t.true(lines >= 2, `${lines} TALKLIST lines`);
+});
+
+test('group voice - the hijack of issue 8 fails: Mallory on the same IP cannot bind as bob before him, and Alice hears only Bob as bob', async (t) => {
+  const s = await startServer(t);
+  const [alice, bob, mallory] = await inRoom(t, s, ['alice', 'bob', 'mallory']); // all from 127.0.0.1
+  const keysMallorySaw: string[] = [];
+  mallory!.messages$.subscribe((m) => {
+    if (m.type === 'TALK') keysMallorySaw.push(m.key);
+  });
+  const aliceKey = (await alice!.talkJoin('#room')).key;
+  const malloryKey = (await mallory!.talkJoin('#room')).key;
+  const va = await voice(t, s, aliceKey, 'alice');
+  const heard: VoiceFrame[] = [];
+  va.frames$.subscribe((f) => heard.push(f.frame));
+  const mine = await rawUdp(t, s); // mallory's own socket, bound as herself
+  mine.send(encodeVoiceFrame({ key: malloryKey, nick: 'mallory', seq: 0, ts: 0, payload: Buffer.alloc(0) }));
+  await bindAll(s, [va], 2);
+  // Everything Mallory can learn: her own TALK lines, and the frames relayed to her.
+  va.send(Buffer.from('alice speaking'));
+  const [relayed] = await mine.receivedCount(1);
+  t.is(decodeVoiceFrame(relayed!)?.key, '', 'relayed frames carry an empty key');
+
+  // Bob has not joined yet; then he joins, and before he binds, Mallory claims "bob" from another socket.
+  const bobKey = (await bob!.talkJoin('#room')).key;
+  t.false([aliceKey, malloryKey].includes(bobKey));
+  const hijack = await rawUdp(t, s);
+  const claims = [malloryKey, aliceKey, bobKey.slice(0, -1) + (bobKey.endsWith('A') ? 'B' : 'A'), ''];
+  for (const k of claims) hijack.send(encodeVoiceFrame({ key: k, nick: 'bob', seq: 0, ts: 0, payload: Buffer.from('I am bob') }));
+  mine.send(encodeVoiceFrame({ key: malloryKey, nick: 'bob', seq: 1, ts: 0, payload: Buffer.from('I am bob too') }));
+  await until(() => s.voip.stats().droppedTotal === claims.length + 1);
+  t.like(s.voip.stats().dropped, { notParty: 2, unknownKey: 2, spoofed: 1, addressTaken: 0 });
+  t.is(s.voip.stats().boundEndpoints, 2);
+
+  // Bob binds: nothing took his place.
+  const vb = await voice(t, s, bobKey, 'bob');
+  await bindAll(s, [vb], 3);
+  vb.send(Buffer.from('bob speaking'));
+  await until(() => heard.some((f) => f.nick === 'bob'));
+  for (const k of claims) hijack.send(encodeVoiceFrame({ key: k, nick: 'bob', seq: 5, ts: 0, payload: Buffer.from('I am bob') }));
+  vb.send(Buffer.from('bob again'));
+  await until(() => heard.filter((f) => f.nick === 'bob').length === 2);
+  await until(() => s.voip.stats().droppedTotal === 2 * claims.length + 1);
+  t.deepEqual(
+    heard.filter((f) => f.nick === 'bob').map((f) => [f.key, f.payload.toString()]),
+    [
+      ['', 'bob speaking'],
+      ['', 'bob again'],
+    ],
+  );
+  t.like(s.voip.stats(), { boundEndpoints: 3 });
+  t.deepEqual(keysMallorySaw, [malloryKey], 'every TALK line to Mallory carries her own key');
 });
