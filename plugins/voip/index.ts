@@ -6,7 +6,6 @@ export { VoipPlugin, DEFAULT_VOIP_OPTIONS, VOIP_OPTIONS, type VoipOptions };
 export { DROP_REASONS, type DropReason, type VoipStats } from './stats.js';
 export { newSessionKey } from './session-key.js';
 export * from './voice-frame.js';
-export type { FrameLayout } from './voice-frame.js';
 
 /**
  * Voice plugin: owns `TALK` (1:1 calls and channel group voice) and relays
