@@ -109,6 +109,11 @@ function readTs(buf: Buffer, prefixLen: number): number {
   return buf.readDoubleLE(i);
 }
 
+/** The key in the frames a party receives: parley empties it (protocol 1.1.0), the bare forwarder does not. */
+function relayedKey(p: Party): string {
+  return mode === 'parley' ? '' : p.key;
+}
+
 function nowMs(): number {
   return performance.timeOrigin + performance.now();
 }
@@ -235,7 +240,7 @@ function onFrame(p: Party, buf: Buffer): void {
     // Check the first frame of every stream with the real decoder.
     p.verified = true;
     const f = decodeVoiceFrame(buf);
-    if (f === undefined || f.nick !== p.peerNick || f.key !== p.key || f.payload.length !== payloadBytes) {
+    if (f === undefined || f.nick !== p.peerNick || f.key !== relayedKey(p) || f.payload.length !== payloadBytes) {
       phases[0]!.corrupt++;
       return;
     }
@@ -398,13 +403,12 @@ async function talkSetup(i: number): Promise<void> {
   const rb = cb.waitFor((l) => reqRe(a.nick).test(l));
   ca.write(`TALK ${b.nick}: REQUEST`);
   const [la, lb] = await Promise.all([ra, rb]);
-  const key = reqRe(b.nick).exec(la)![1]!;
-  if (reqRe(a.nick).exec(lb)![1] !== key) throw new Error(`${a.nick}/${b.nick}: the parties got different keys`);
-  const acc = ca.waitFor((l) => new RegExp(`^TALK ${b.nick} ${key}\\s*:\\s*ACCEPTED$`, 'i').test(l));
-  cb.write(`TALK ${a.nick} ${key}: ACCEPT`);
+  // Protocol 1.1.0: each party gets its own key.
+  a.key = reqRe(b.nick).exec(la)![1]!;
+  b.key = reqRe(a.nick).exec(lb)![1]!;
+  const acc = ca.waitFor((l) => new RegExp(`^TALK ${b.nick} ${a.key}\\s*:\\s*ACCEPTED$`, 'i').test(l));
+  cb.write(`TALK ${a.nick} ${b.key}: ACCEPT`);
   await acc;
-  a.key = key;
-  b.key = key;
 }
 
 /**
@@ -467,7 +471,7 @@ async function setup(): Promise<void> {
   else await setupBare();
   for (const p of parties) {
     p.prefix = framePrefix(p.key, p.nick);
-    p.peerPrefixLen = framePrefix(p.key, p.peerNick).length;
+    p.peerPrefixLen = framePrefix(relayedKey(p), p.peerNick).length;
   }
   checkEncoder(parties[0]!);
   if (mode === 'parley') {

@@ -11,7 +11,8 @@ export * from './voice-frame.js';
  * Voice plugin: owns `TALK` (1:1 calls and channel group voice) and relays
  * voice frames over UDP. Needs the channels plugin.
  * @param options talkTimeoutMs (default 30 000), udpPort (default: the TCP port),
- *   udpHost (default: the TCP host), recvBufferBytes and sendBufferBytes (default 4 MiB)
+ *   udpHost (default: the TCP host), recvBufferBytes and sendBufferBytes (default 4 MiB),
+ *   maxFrameBytes (default 1400), frameRate (default 100/s; 0: no bound), frameBurst (default 50)
  * @example
  * const server = createServer({ plugins: [...builtinPlugins(['ping', 'channels', 'im']), voipPlugin({ udpPort: 7421 })] });
  * await server.listen({ port: 7420 });

@@ -14,6 +14,18 @@ export interface VoipOptions {
   recvBufferBytes: number;
   /** Send buffer of the UDP socket, bytes. Default 4 MiB. */
   sendBufferBytes: number;
+  /**
+   * Largest voice datagram a participant may send, bytes as sent (key included);
+   * larger ones are dropped and counted (`tooLarge`). Default 1400.
+   */
+  maxFrameBytes: number;
+  /**
+   * Datagrams a second per participant and talk (token bucket refill rate);
+   * more are dropped and counted (`rateLimited`). 0 turns the bound off. Default 100.
+   */
+  frameRate: number;
+  /** Datagrams the token bucket holds: a participant may send this many at once. Default 50. */
+  frameBurst: number;
 }
 
 export const DEFAULT_VOIP_OPTIONS: Readonly<VoipOptions> = Object.freeze({
@@ -22,7 +34,13 @@ export const DEFAULT_VOIP_OPTIONS: Readonly<VoipOptions> = Object.freeze({
   udpHost: undefined,
   recvBufferBytes: 4 * 1024 * 1024,
   sendBufferBytes: 4 * 1024 * 1024,
+  maxFrameBytes: 1400,
+  frameRate: 100,
+  frameBurst: 50,
 });
+
+/** The largest UDP payload over IPv4: a bigger `maxFrameBytes` could never bind. */
+const MAX_UDP_PAYLOAD = 65_507;
 
 export const VOIP_OPTIONS: InjectionToken<VoipOptions> = Symbol('parley.VoipOptions');
 
@@ -45,6 +63,15 @@ export function resolveVoipOptions(given: Partial<VoipOptions> = {}): VoipOption
     const b = opts[k];
     if (typeof b !== 'number' || !Number.isInteger(b) || b < 1) throw invalid(k, `must be a positive whole number, got ${String(b)}`);
   }
+  const m = opts.maxFrameBytes;
+  // 40 bytes hold the smallest frame a 16-character key can make.
+  if (typeof m !== 'number' || !Number.isInteger(m) || m < 40 || m > MAX_UDP_PAYLOAD) {
+    throw invalid('maxFrameBytes', `must be a whole number 40-${MAX_UDP_PAYLOAD}, got ${String(m)}`);
+  }
+  const r = opts.frameRate;
+  if (typeof r !== 'number' || !Number.isFinite(r) || r < 0) throw invalid('frameRate', `must be a number >= 0 (0: no bound), got ${String(r)}`);
+  const b = opts.frameBurst;
+  if (typeof b !== 'number' || !Number.isInteger(b) || b < 1) throw invalid('frameBurst', `must be a positive whole number, got ${String(b)}`);
   return opts;
 }
 

@@ -2,11 +2,15 @@
 
 /** Why a datagram was dropped. */
 export type DropReason =
-  /** Not exactly one VoiceFrame. */
+  /** Not exactly one well-formed VoiceFrame (bad varint, lengths that do not end the datagram). */
   | 'undecodable'
+  /** Larger than `maxFrameBytes`. */
+  | 'tooLarge'
+  /** Over the participant's `frameRate` / `frameBurst` token bucket. */
+  | 'rateLimited'
   /** Names a key no talk has. */
   | 'unknownKey'
-  /** Names a nick that is not a party of the talk. */
+  /** Names another nick than the key's own participant. */
   | 'notParty'
   /** Comes from another IP than the party's TCP connection. */
   | 'wrongIp'
@@ -17,7 +21,7 @@ export type DropReason =
   /** Carries a payload before the 1:1 call was accepted. */
   | 'beforeAccept';
 
-export const DROP_REASONS: readonly DropReason[] = ['undecodable', 'unknownKey', 'notParty', 'wrongIp', 'addressTaken', 'spoofed', 'beforeAccept'];
+export const DROP_REASONS: readonly DropReason[] = ['undecodable', 'tooLarge', 'rateLimited', 'unknownKey', 'notParty', 'wrongIp', 'addressTaken', 'spoofed', 'beforeAccept'];
 
 export interface VoipStats {
   /** Accepted 1:1 calls. */
@@ -32,7 +36,7 @@ export interface VoipStats {
   boundEndpoints: number;
   /** Datagrams received. */
   framesIn: number;
-  /** Datagrams sent (one per recipient). */
+  /** Datagrams sent (one per recipient), each with its key emptied. */
   framesRelayed: number;
   bytesIn: number;
   bytesRelayed: number;
@@ -49,6 +53,8 @@ export class RelayCounters {
   droppedTotal = 0;
   readonly dropped: Record<DropReason, number> = {
     undecodable: 0,
+    tooLarge: 0,
+    rateLimited: 0,
     unknownKey: 0,
     notParty: 0,
     wrongIp: 0,

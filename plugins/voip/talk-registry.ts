@@ -1,6 +1,8 @@
 /**
- * Voice state: 1:1 calls and channel group voice, each a {@link Talk} under its
- * session key. The UDP relay and the TALK handlers share it.
+ * Voice state: 1:1 calls and channel group voice. Every participant of a talk
+ * is a {@link Party} with its own session key (PROTOCOL.md section 2): the key
+ * is that participant's credential, so parties are looked up by key. The UDP
+ * relay and the TALK handlers share it.
  */
 import { foldCase, type Session } from '../../core/index.js';
 import { newSessionKey } from './session-key.js';
@@ -11,21 +13,29 @@ export interface Endpoint {
   readonly id: string;
   readonly address: string;
   readonly port: number;
-  /** The encoded key and nick every frame from this address must start with. */
+  /** The encoded key and nick every frame from this address must start with, as first received. */
   readonly prefix: Buffer;
+  /** Bytes of the encoded key (length varint included): what the relay drops. */
+  readonly keyBytes: number;
   readonly talk: Talk;
   readonly party: Party;
 }
 
 export interface Party {
+  /** This participant's own session key. */
+  readonly key: string;
+  readonly talk: Talk;
   readonly session: Session;
   /** The TCP peer IP without `::ffff:`: the only IP this party's frames may come from. */
   readonly ip: string;
   endpoint: Endpoint | undefined;
+  /** Token bucket of this participant's datagrams (the relay's rate bound). */
+  tokens: number;
+  /** performance.now() of the last refill. */
+  refilledAt: number;
 }
 
 interface TalkBase {
-  readonly key: string;
   /** In join order. */
   readonly parties: Map<Session, Party>;
   /** Bound endpoints, the relay's fan-out list. */
@@ -56,12 +66,10 @@ export function normaliseIp(ip: string): string {
   return ip.length > 7 && ip.slice(0, 7).toLowerCase() === '::ffff:' ? ip.slice(7) : ip;
 }
 
-function party(session: Session): Party {
-  return { session, ip: normaliseIp(session.remoteAddress), endpoint: undefined };
-}
 
 export class TalkRegistry {
-  readonly #byKey = new Map<string, Talk>();
+  /** Every participant of every talk, by its own key. */
+  readonly #byKey = new Map<string, Party>();
   /** A session is a party of at most one 1:1 call. */
   readonly #callOf = new Map<Session, CallTalk>();
   /** By case-folded channel name. */
@@ -71,7 +79,8 @@ export class TalkRegistry {
   activeCalls = 0;
   groupTalkers = 0;
 
-  byKey(key: string): Talk | undefined {
+  /** The participant whose own key this is. */
+  byKey(key: string): Party | undefined {
     return this.#byKey.get(key);
   }
 
@@ -91,36 +100,15 @@ export class TalkRegistry {
     return this.#groups.size;
   }
 
-  /** The party of `talk` with this nick (any case). */
-  partyByNick(talk: Talk, nick: string): Party | undefined {
-    if (talk.kind === 'call') {
-      if (foldCase(talk.requester.session.nick) === foldCase(nick)) return talk.requester;
-      if (foldCase(talk.callee.session.nick) === foldCase(nick)) return talk.callee;
-      return undefined;
-    }
-    const fold = foldCase(nick);
-    for (const p of talk.parties.values()) if (foldCase(p.session.nick) === fold) return p;
-    return undefined;
-  }
-
   createCall(requester: Session, callee: Session): CallTalk {
-    const r = party(requester);
-    const c = party(callee);
-    const talk: CallTalk = {
-      kind: 'call',
-      key: this.#freshKey(),
-      parties: new Map([
-        [requester, r],
-        [callee, c],
-      ]),
-      endpoints: [],
-      accepted: false,
-      lastPayloadAt: 0,
-      timer: undefined,
-      requester: r,
-      callee: c,
+    // The parties point at their talk, so the talk exists first and gets them right after.
+    const talk = { kind: 'call', parties: new Map(), endpoints: [], accepted: false, lastPayloadAt: 0, timer: undefined } as Partial<CallTalk> as {
+      -readonly [K in keyof CallTalk]: CallTalk[K];
     };
-    this.#byKey.set(talk.key, talk);
+    talk.requester = this.#party(talk, requester);
+    talk.callee = this.#party(talk, callee);
+    talk.parties.set(requester, talk.requester);
+    talk.parties.set(callee, talk.callee);
     this.#callOf.set(requester, talk);
     this.#callOf.set(callee, talk);
     this.pendingCalls++;
@@ -134,59 +122,63 @@ export class TalkRegistry {
     this.activeCalls++;
   }
 
-  /** Forgets a call; false when it was already gone. */
+  /** Forgets a call and both keys; false when it was already gone. */
   removeCall(talk: CallTalk): boolean {
-    if (this.#byKey.get(talk.key) !== talk) return false;
-    this.#byKey.delete(talk.key);
+    if (this.#byKey.get(talk.requester.key) !== talk.requester) return false;
+    for (const p of talk.parties.values()) this.#byKey.delete(p.key);
     for (const s of talk.parties.keys()) if (this.#callOf.get(s) === talk) this.#callOf.delete(s);
     if (talk.accepted) this.activeCalls--;
     else this.pendingCalls--;
     return true;
   }
 
-  /** Adds `session` to the channel's group voice, creating it (and its key) if needed. */
-  joinGroup(session: Session, channel: string): { talk: GroupTalk; already: boolean } {
+  /** Adds `session` to the channel's group voice (created if needed) with a key of its own. */
+  joinGroup(session: Session, channel: string): { talk: GroupTalk; party: Party; already: boolean } {
     const fold = foldCase(channel);
     let talk = this.#groups.get(fold);
     if (!talk) {
-      talk = { kind: 'group', key: this.#freshKey(), channel, parties: new Map(), endpoints: [], accepted: true, lastPayloadAt: 0, timer: undefined };
+      talk = { kind: 'group', channel, parties: new Map(), endpoints: [], accepted: true, lastPayloadAt: 0, timer: undefined };
       this.#groups.set(fold, talk);
-      this.#byKey.set(talk.key, talk);
     }
-    if (talk.parties.has(session)) return { talk, already: true };
-    talk.parties.set(session, party(session));
+    const had = talk.parties.get(session);
+    if (had) return { talk, party: had, already: true };
+    const p = this.#party(talk, session);
+    talk.parties.set(session, p);
     let mine = this.#groupsOf.get(session);
     if (!mine) this.#groupsOf.set(session, (mine = new Set()));
     mine.add(talk);
     this.groupTalkers++;
-    return { talk, already: false };
+    return { talk, party: p, already: false };
   }
 
-  /** Removes `session`; the session (and its key) ends with its last talker. Undefined when it was not in it. */
+  /** Removes `session` and its key; the group ends with its last talker. Undefined when it was not in it. */
   leaveGroup(session: Session, talk: GroupTalk): Party | undefined {
     const p = talk.parties.get(session);
     if (!p) return undefined;
     talk.parties.delete(session);
+    this.#byKey.delete(p.key);
     this.groupTalkers--;
     const mine = this.#groupsOf.get(session);
     mine?.delete(talk);
     if (mine && mine.size === 0) this.#groupsOf.delete(session);
-    if (talk.parties.size === 0) {
-      this.#groups.delete(foldCase(talk.channel));
-      this.#byKey.delete(talk.key);
-    }
+    if (talk.parties.size === 0) this.#groups.delete(foldCase(talk.channel));
     return p;
   }
 
   /** Every talk, for shutdown. */
-  all(): IterableIterator<Talk> {
-    return this.#byKey.values();
+  all(): Set<Talk> {
+    const talks = new Set<Talk>();
+    for (const p of this.#byKey.values()) talks.add(p.talk);
+    return talks;
   }
 
-  #freshKey(): string {
+  #party(talk: Talk, session: Session): Party {
     let key = newSessionKey();
     while (this.#byKey.has(key)) key = newSessionKey(); // 131 bits: never in practice
-    return key;
+    // A full bucket: the relay caps tokens at the configured burst on the first refill.
+    const p: Party = { key, talk, session, ip: normaliseIp(session.remoteAddress), endpoint: undefined, tokens: Number.POSITIVE_INFINITY, refilledAt: 0 };
+    this.#byKey.set(key, p);
+    return p;
   }
 }
 

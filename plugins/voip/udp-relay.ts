@@ -1,15 +1,24 @@
 /**
  * The UDP voice relay (PROTOCOL.md section 5). A frame from a bound address
- * costs one Map lookup, one byte comparison of its key and nick with the
- * binding's, and a varint read for the payload length; it is forwarded as the
- * received Buffer. Only a frame from an unbound address is decoded.
+ * costs one Map lookup, a token from its participant's bucket, one byte
+ * comparison of its key and nick with the binding's, and a structural check of
+ * the rest; it is forwarded with its key emptied, the same Buffer to every
+ * receiver. Only a frame from an unbound address has its key and nick read as text.
  */
 import * as dgram from 'node:dgram';
 import { isIPv6 } from 'node:net';
-import type { Logger } from '../../core/index.js';
-import { decodeVoiceFrame, framePrefix, payloadLength } from './voice-frame.js';
+import { foldCase, type Logger } from '../../core/index.js';
+import { payloadLength, scanVoiceFrame } from './voice-frame.js';
 import { RelayCounters } from './stats.js';
 import { normaliseIp, type Endpoint, type Party, type TalkRegistry } from './talk-registry.js';
+
+/** Per-participant bounds (PROTOCOL.md section 5); see `VoipOptions`. */
+export interface RelayLimits {
+  maxFrameBytes: number;
+  /** 0: no rate bound. */
+  frameRate: number;
+  frameBurst: number;
+}
 
 export interface RelayBindOptions {
   host: string;
@@ -28,6 +37,7 @@ export class UdpRelay {
   constructor(
     private readonly talks: TalkRegistry,
     private readonly log: Logger,
+    private readonly limits: RelayLimits,
   ) {}
 
   /** Binds the socket; resolves with the bound address. */
@@ -111,56 +121,84 @@ export class UdpRelay {
       this.#bind(buf, rinfo, id);
       return;
     }
+    // Every datagram from a bound address costs its participant a token, whatever it holds.
+    const now = performance.now();
+    if (!this.#take(ep.party, now)) return c.drop('rateLimited');
+    if (buf.length > this.limits.maxFrameBytes) return c.drop('tooLarge');
     const prefix = ep.prefix;
     const n = prefix.length;
     if (buf.length < n || buf.compare(prefix, 0, n, 0, n) !== 0) {
       // Rare path: tell another (key, nick) from garbage.
-      c.drop(decodeVoiceFrame(buf) === undefined ? 'undecodable' : 'spoofed');
+      c.drop(scanVoiceFrame(buf) === undefined ? 'undecodable' : 'spoofed');
       return;
     }
     const len = payloadLength(buf, n);
-    if (len < 0) {
-      c.drop('undecodable');
-      return;
-    }
-    this.#forward(ep, buf, len);
+    if (len < 0) return c.drop('undecodable');
+    this.#forward(ep, buf, len, now);
   }
 
-  /** First frame from an address: decode it and bind the address if it may speak for (key, nick). */
+  /**
+   * First frame from an address: bind the address if the frame is well formed,
+   * names a participant's own key and nick, comes from that participant's IP,
+   * and the participant has a token left. A dropped frame binds nothing.
+   */
   #bind(buf: Buffer, rinfo: dgram.RemoteInfo, id: string): void {
     const c = this.counters;
-    const frame = decodeVoiceFrame(buf);
-    if (frame === undefined) return c.drop('undecodable');
-    const talk = this.talks.byKey(frame.key);
-    if (talk === undefined) return c.drop('unknownKey');
-    const party = this.talks.partyByNick(talk, frame.nick);
-    if (party === undefined) return c.drop('notParty');
+    if (buf.length > this.limits.maxFrameBytes) return c.drop('tooLarge');
+    const layout = scanVoiceFrame(buf);
+    if (layout === undefined) return c.drop('undecodable');
+    const party = this.talks.byKey(buf.toString('utf8', layout.keyStart, layout.keyEnd));
+    if (party === undefined) return c.drop('unknownKey');
+    if (foldCase(buf.toString('utf8', layout.nickStart, layout.nickEnd)) !== foldCase(party.session.nick)) return c.drop('notParty');
     if (normaliseIp(rinfo.address) !== party.ip) return c.drop('wrongIp');
     if (party.endpoint !== undefined) return c.drop('addressTaken');
-    const prefix = framePrefix(frame.key, frame.nick);
-    // A non-canonical Avro encoding would never match the fast-path comparison.
-    if (buf.length < prefix.length || buf.compare(prefix, 0, prefix.length, 0, prefix.length) !== 0) return c.drop('undecodable');
-    const ep: Endpoint = { id, address: rinfo.address, port: rinfo.port, prefix, talk, party };
+    const now = performance.now();
+    if (!this.#take(party, now)) return c.drop('rateLimited');
+    // The bytes as received: later frames must repeat them exactly.
+    const prefix = Buffer.from(buf.subarray(0, layout.nickEnd));
+    const ep: Endpoint = { id, address: rinfo.address, port: rinfo.port, prefix, keyBytes: layout.keyEnd, talk: party.talk, party };
     party.endpoint = ep;
-    talk.endpoints.push(ep);
+    party.talk.endpoints.push(ep);
     this.#endpoints.set(id, ep);
-    this.#forward(ep, buf, frame.payload.length);
+    this.#forward(ep, buf, layout.payloadLength, now);
   }
 
-  #forward(ep: Endpoint, buf: Buffer, payloadBytes: number): void {
+  /** Takes one token from the participant's bucket, refilled at `frameRate` up to `frameBurst`; false when empty. */
+  #take(party: Party, now: number): boolean {
+    const { frameRate, frameBurst } = this.limits;
+    if (frameRate === 0) return true;
+    const tokens = Math.min(frameBurst, party.tokens + ((now - party.refilledAt) * frameRate) / 1000);
+    party.refilledAt = now;
+    if (tokens < 1) {
+      party.tokens = tokens;
+      return false;
+    }
+    party.tokens = tokens - 1;
+    return true;
+  }
+
+  #forward(ep: Endpoint, buf: Buffer, payloadBytes: number, now: number): void {
     if (payloadBytes === 0) return; // bind / keepalive only
     const talk = ep.talk;
     const c = this.counters;
     if (!talk.accepted) return c.drop('beforeAccept');
-    talk.lastPayloadAt = performance.now();
-    const socket = this.#socket!;
+    talk.lastPayloadAt = now;
     const list = talk.endpoints;
+    if (list.length < 2) return;
+    // The key emptied, every other byte as received (PROTOCOL.md section 5): the
+    // key's last byte becomes a zero-length varint and the datagram starts there.
+    // The received Buffer is this handler's own, so no copy is needed; one Buffer
+    // goes to every receiver.
+    const start = ep.keyBytes - 1;
+    buf[start] = 0;
+    const out = buf.subarray(start);
+    const socket = this.#socket!;
     for (let i = 0; i < list.length; i++) {
       const to = list[i]!;
       if (to === ep) continue;
-      socket.send(buf, to.port, to.address);
+      socket.send(out, to.port, to.address);
       c.framesRelayed++;
-      c.bytesRelayed += buf.length;
+      c.bytesRelayed += out.length;
     }
   }
 }

@@ -48,6 +48,62 @@ export function decodeVoiceFrame(buf: Buffer): VoiceFrame | undefined {
   }
 }
 
+/** Where the fields of a well-formed frame lie in its datagram. */
+export interface FrameLayout {
+  /** First byte of the key's UTF-8. */
+  keyStart: number;
+  /** End of the encoded key (its length varint included); the nick's varint starts here. */
+  keyEnd: number;
+  /** First byte of the nick's UTF-8. */
+  nickStart: number;
+  /** End of the encoded nick: the encoded key and nick are `buf.subarray(0, nickEnd)`. */
+  nickEnd: number;
+  payloadLength: number;
+}
+
+/**
+ * Checks the whole record structurally without decoding it into objects: the
+ * key and nick lengths fit, `seq` is a varint of at most 10 bytes, `ts` has its
+ * 8 bytes, and the payload length ends the datagram exactly. Undefined when any
+ * of that fails. Strings are not checked for UTF-8 here: the relay compares them
+ * with known keys and nicks, which never match malformed text.
+ */
+export function scanVoiceFrame(buf: Buffer): FrameLayout | undefined {
+  const keyLength = readLength(buf, 0);
+  if (keyLength < 0) return undefined;
+  const keyStart = next;
+  const keyEnd = keyStart + keyLength;
+  const nickLength = readLength(buf, keyEnd);
+  if (nickLength < 0) return undefined;
+  const nickStart = next;
+  const nickEnd = nickStart + nickLength;
+  if (nickEnd > buf.length) return undefined;
+  const payload = payloadLength(buf, nickEnd);
+  return payload < 0 ? undefined : { keyStart, keyEnd, nickStart, nickEnd, payloadLength: payload };
+}
+
+/** End of the varint `readLength` read last (module state keeps it allocation-free). */
+let next = 0;
+
+/** A string or bytes length (a zig-zag varint of at most 5 bytes) at `i`, -1 if malformed or past the end; sets `next`. */
+function readLength(buf: Buffer, i: number): number {
+  let raw = 0;
+  let mul = 1;
+  for (let n = 0; n < 5; n++) {
+    if (i >= buf.length) return -1;
+    const b = buf[i++]!;
+    raw += (b & 0x7f) * mul;
+    if ((b & 0x80) === 0) {
+      if (raw % 2 !== 0) return -1; // negative
+      const len = raw / 2;
+      next = i;
+      return i + len <= buf.length ? len : -1;
+    }
+    mul *= 128;
+  }
+  return -1;
+}
+
 /** The encoded `key` and `nick` fields: the leading bytes of every frame this party sends. */
 export function framePrefix(key: string, nick: string): Buffer {
   return Buffer.concat([encodeString(key), encodeString(nick)]);
@@ -70,18 +126,8 @@ export function payloadLength(buf: Buffer, prefixLength: number): number {
   i += 1 + 8; // last seq byte, then the double
   if (i >= end) return -1;
   // payload length: a zig-zag varint (small payloads: one or two bytes).
-  let shift = 0;
-  let raw = 0;
-  for (;;) {
-    if (i >= end || shift > 28) return -1;
-    const b = buf[i++]!;
-    raw |= (b & 0x7f) << shift;
-    if ((b & 0x80) === 0) break;
-    shift += 7;
-  }
-  if (raw & 1) return -1; // negative length
-  const len = raw >>> 1;
-  return i + len === end ? len : -1;
+  const len = readLength(buf, i);
+  return len >= 0 && next + len === end ? len : -1;
 }
 
 const stringType = avsc.Type.forSchema('string');

@@ -77,13 +77,19 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-/** `caller` requests a call with `callee`, who accepts; resolves with the key once `ACCEPTED` arrived. */
-export async function call(caller: ParleyClient, callee: ParleyClient): Promise<string> {
+/** The two parties' own keys of a 1:1 call. */
+export interface CallKeys {
+  caller: string;
+  callee: string;
+}
+
+/** `caller` requests a call with `callee`, who accepts; resolves with each party's own key once `ACCEPTED` arrived. */
+export async function call(caller: ParleyClient, callee: ParleyClient): Promise<CallKeys> {
   const key = await caller.talkRequest(callee.nick);
-  await callee.waitFor('TALK', (m) => m.event === 'REQUEST' && m.key === key);
-  callee.talkAccept(caller.nick, key);
+  const req = await callee.waitFor('TALK', (m) => m.event === 'REQUEST' && m.peer === caller.nick);
+  callee.talkAccept(caller.nick, req.key);
   await caller.waitFor('TALK', (m) => m.event === 'ACCEPTED' && m.key === key);
-  return key;
+  return { caller: key, callee: req.key };
 }
 
 /** Binds each voice client and waits until the relay counts `expected` bound endpoints. */

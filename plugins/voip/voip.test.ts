@@ -6,15 +6,20 @@ import { voipPlugin, VoipPlugin } from './index.js';
 import { newSessionKey } from './session-key.js';
 import { call, connect, startServer } from './voip-fixture.js';
 
-test('TALK REQUEST - both parties get REQUEST with the same fresh key, each naming the other', async (t) => {
+test('TALK REQUEST - each party gets REQUEST with a fresh key of its own, naming the other', async (t) => {
   const s = await startServer(t);
   const alice = await connect(t, s.port, 'alice');
   const bob = await connect(t, s.port, 'bob');
   const key = await alice.talkRequest('BOB');
   const seen = await bob.waitFor('TALK', (m) => m.event === 'REQUEST');
-  t.deepEqual(seen, { type: 'TALK', peer: 'alice', key, event: 'REQUEST' });
-  t.true(isValidKey(key));
-  t.is(key.length, 22);
+  t.like(seen, { type: 'TALK', peer: 'alice', event: 'REQUEST' });
+  for (const k of [key, seen.key]) {
+    t.true(isValidKey(k));
+    t.is(k.length, 22);
+  }
+  t.not(seen.key, key);
+  // Neither party's lines ever carry the other's key.
+  t.false(alice.inbox().some((m) => m.type === 'TALK' && m.key === seen.key));
   t.is(s.voip.stats().pendingTalks, 1);
 });
 
@@ -22,17 +27,17 @@ test('TALK ACCEPT - the requester gets ACCEPTED and the callee nothing more', as
   const s = await startServer(t);
   const alice = await connect(t, s.port, 'alice');
   const bob = await connect(t, s.port, 'bob');
-  const key = await call(alice, bob);
+  const keys = await call(alice, bob);
   t.like(s.voip.stats(), { activeTalks: 1, pendingTalks: 0 });
-  // END from the callee: both get ENDED, each naming the other.
-  bob.talkEnd('alice', key);
-  t.deepEqual(await bob.waitFor('TALK', (m) => m.event === 'ENDED'), { type: 'TALK', peer: 'alice', key, event: 'ENDED' });
+  // END from the callee: both get ENDED, each naming the other, each with its own key.
+  bob.talkEnd('alice', keys.callee);
+  t.deepEqual(await bob.waitFor('TALK', (m) => m.event === 'ENDED'), { type: 'TALK', peer: 'alice', key: keys.callee, event: 'ENDED' });
   // Anything sent to bob after ACCEPT would have arrived before its ENDED.
   t.deepEqual(
     bob.inbox().filter((m) => m.type === 'TALK' || m.type === 'ERROR'),
     [],
   );
-  t.deepEqual(await alice.waitFor('TALK', (m) => m.event === 'ENDED'), { type: 'TALK', peer: 'bob', key, event: 'ENDED' });
+  t.deepEqual(await alice.waitFor('TALK', (m) => m.event === 'ENDED'), { type: 'TALK', peer: 'bob', key: keys.caller, event: 'ENDED' });
   t.like(s.voip.stats(), { activeTalks: 0, pendingTalks: 0 });
 });
 
@@ -40,7 +45,7 @@ test('TALK END - the requester can hang up an accepted call, and the key is gone
   const s = await startServer(t);
   const alice = await connect(t, s.port, 'alice');
   const bob = await connect(t, s.port, 'bob');
-  const key = await call(alice, bob);
+  const { caller: key } = await call(alice, bob);
   alice.talkEnd('bob', key);
   await alice.waitFor('TALK', (m) => m.event === 'ENDED' && m.peer === 'bob');
   await bob.waitFor('TALK', (m) => m.event === 'ENDED' && m.peer === 'alice');
@@ -56,8 +61,9 @@ test('TALK END - a pending request can be cancelled by the requester', async (t)
   const alice = await connect(t, s.port, 'alice');
   const bob = await connect(t, s.port, 'bob');
   const key = await alice.talkRequest('bob');
+  const bobKey = (await bob.waitFor('TALK', (m) => m.event === 'REQUEST')).key;
   alice.talkEnd('bob', key);
-  await bob.waitFor('TALK', (m) => m.event === 'ENDED' && m.key === key);
+  await bob.waitFor('TALK', (m) => m.event === 'ENDED' && m.key === bobKey);
   await alice.waitFor('TALK', (m) => m.event === 'ENDED' && m.key === key);
   t.is(s.voip.stats().pendingTalks, 0);
 });
@@ -67,11 +73,11 @@ test('TALK DENY - the requester gets DENIED and both are free again', async (t) 
   const alice = await connect(t, s.port, 'alice');
   const bob = await connect(t, s.port, 'bob');
   const key = await alice.talkRequest('bob');
-  await bob.waitFor('TALK', (m) => m.event === 'REQUEST');
-  bob.talkDeny('alice', key);
+  const bobKey = (await bob.waitFor('TALK', (m) => m.event === 'REQUEST')).key;
+  bob.talkDeny('alice', bobKey);
   t.deepEqual(await alice.waitFor('TALK', (m) => m.event === 'DENIED'), { type: 'TALK', peer: 'bob', key, event: 'DENIED' });
   t.is(s.voip.stats().pendingTalks, 0);
-  bob.talkAccept('alice', key);
+  bob.talkAccept('alice', bobKey);
   await bob.waitForError('NO_SUCH_TALK');
   t.truthy(await bob.talkRequest('alice'));
 });
@@ -82,11 +88,12 @@ test('TALK REQUEST - unanswered within the talk timeout ends with ENDED to both'
   const bob = await connect(t, s.port, 'bob');
   const started = Date.now();
   const key = await alice.talkRequest('bob');
+  const bobKey = (await bob.waitFor('TALK', (m) => m.event === 'REQUEST')).key;
   await alice.waitFor('TALK', (m) => m.event === 'ENDED' && m.key === key && m.peer === 'bob', 3000);
-  await bob.waitFor('TALK', (m) => m.event === 'ENDED' && m.key === key && m.peer === 'alice', 3000);
+  await bob.waitFor('TALK', (m) => m.event === 'ENDED' && m.key === bobKey && m.peer === 'alice', 3000);
   t.true(Date.now() - started >= 280);
   t.is(s.voip.stats().pendingTalks, 0);
-  bob.talkAccept('alice', key);
+  bob.talkAccept('alice', bobKey);
   await bob.waitForError('NO_SUCH_TALK');
 });
 
@@ -99,7 +106,7 @@ test('disconnect - a party leaving ends its talk with ENDED to the peer', async 
   const accepted = await call(alice, bob);
   const pending = await carol.talkRequest('dave');
   await bob.close();
-  t.deepEqual(await alice.waitFor('TALK', (m) => m.event === 'ENDED'), { type: 'TALK', peer: 'bob', key: accepted, event: 'ENDED' });
+  t.deepEqual(await alice.waitFor('TALK', (m) => m.event === 'ENDED'), { type: 'TALK', peer: 'bob', key: accepted.caller, event: 'ENDED' });
   dave.destroy();
   t.deepEqual(await carol.waitFor('TALK', (m) => m.event === 'ENDED'), { type: 'TALK', peer: 'dave', key: pending, event: 'ENDED' });
   t.like(s.voip.stats(), { activeTalks: 0, pendingTalks: 0 });
@@ -143,22 +150,25 @@ test('NO_SUCH_USER - requesting a talk with an unknown nick', async (t) => {
   t.is(s.voip.stats().pendingTalks, 0);
 });
 
-test('NO_SUCH_TALK - wrong or malformed key, wrong peer, a stranger, the requester answering, and a second ACCEPT', async (t) => {
+test('NO_SUCH_TALK - wrong, malformed or another party\'s key, wrong peer, a stranger, the requester answering, and a second ACCEPT', async (t) => {
   const s = await startServer(t);
   const alice = await connect(t, s.port, 'alice');
   const bob = await connect(t, s.port, 'bob');
   const carol = await connect(t, s.port, 'carol');
-  const key = await alice.talkRequest('bob');
-  await bob.waitFor('TALK', (m) => m.event === 'REQUEST');
+  const aliceKey = await alice.talkRequest('bob');
+  const key = (await bob.waitFor('TALK', (m) => m.event === 'REQUEST')).key;
   const attempts: [ParleyClient, string, string, 'ACCEPT' | 'DENY' | 'END'][] = [
     [bob, 'alice', newSessionKey(), 'ACCEPT'], // well-formed but unknown key
     [bob, 'alice', 'short', 'ACCEPT'], // malformed key
     [bob, 'alice', `${key}!`, 'DENY'],
+    [bob, 'alice', aliceKey, 'ACCEPT'], // the other party's key: not bob's own
+    [bob, 'alice', aliceKey, 'END'],
+    [alice, 'bob', key, 'END'], // bob's key used by alice
     [bob, 'carol', key, 'ACCEPT'], // wrong peer
     [carol, 'alice', key, 'ACCEPT'], // not a party
-    [carol, 'bob', key, 'END'],
-    [alice, 'bob', key, 'ACCEPT'], // the requester answering its own request
-    [alice, 'bob', key, 'DENY'],
+    [carol, 'bob', aliceKey, 'END'],
+    [alice, 'bob', aliceKey, 'ACCEPT'], // the requester answering its own request
+    [alice, 'bob', aliceKey, 'DENY'],
   ];
   for (const [who, peer, k, keyword] of attempts) {
     who.send({ verb: 'TALK', target: peer, key: k, keyword });

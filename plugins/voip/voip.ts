@@ -36,7 +36,7 @@ export class VoipPlugin implements PluginHooks {
     private readonly channels: ChannelDirectory,
   ) {
     this.#log = ctx.log;
-    this.#relay = new UdpRelay(this.#talks, this.#log);
+    this.#relay = new UdpRelay(this.#talks, this.#log, options);
     this.#maxLine = ctx.config.limits.maxLineBytes;
   }
 
@@ -124,16 +124,18 @@ export class VoipPlugin implements PluginHooks {
     if (this.#talks.callOf(callee)) throw new ProtocolError('BUSY', callee.nick);
     if (this.#talks.callOf(session)) throw new ProtocolError('BUSY', session.nick);
     const talk = this.#talks.createCall(session, callee);
-    session.send({ type: 'TALK', peer: callee.nick, key: talk.key, event: 'REQUEST' });
-    callee.send({ type: 'TALK', peer: session.nick, key: talk.key, event: 'REQUEST' });
+    // Each party gets its own key and never sees the other's (PROTOCOL.md section 2).
+    session.send({ type: 'TALK', peer: callee.nick, key: talk.requester.key, event: 'REQUEST' });
+    callee.send({ type: 'TALK', peer: session.nick, key: talk.callee.key, event: 'REQUEST' });
     talk.timer = this.#timer(() => this.#endCall(talk), this.options.talkTimeoutMs);
   }
 
-  /** The 1:1 call `key` in which `session` is a party and `peer` the other; NO_SUCH_TALK otherwise. */
+  /** The 1:1 call whose party `session` holds `key` as its own, with `peer` the other party; NO_SUCH_TALK otherwise. */
   #call(session: Session, peer: string, key: string): CallTalk {
-    const talk = this.#talks.byKey(key);
-    if (talk?.kind === 'call' && talk.parties.has(session)) {
-      const other = talk.requester.session === session ? talk.callee : talk.requester;
+    const mine = this.#talks.byKey(key);
+    const talk = mine?.talk;
+    if (mine?.session === session && talk?.kind === 'call') {
+      const other = talk.requester === mine ? talk.callee : talk.requester;
       if (foldCase(other.session.nick) === foldCase(peer)) return talk;
     }
     throw new ProtocolError('NO_SUCH_TALK', key);
@@ -141,18 +143,18 @@ export class VoipPlugin implements PluginHooks {
 
   #answer(session: Session, peer: string, key: string, accept: boolean): void {
     const talk = this.#call(session, peer, key);
-    if (talk.callee.session !== session || talk.accepted) throw new ProtocolError('NO_SUCH_TALK', key);
+    if (talk.callee.key !== key || talk.accepted) throw new ProtocolError('NO_SUCH_TALK', key);
     clearTimeout(talk.timer);
     const requester = talk.requester.session;
     if (!accept) {
       this.#talks.removeCall(talk);
       this.#release(talk);
-      requester.send({ type: 'TALK', peer: session.nick, key, event: 'DENIED' });
+      requester.send({ type: 'TALK', peer: session.nick, key: talk.requester.key, event: 'DENIED' });
       return;
     }
     this.#talks.accept(talk, performance.now());
     this.#armIdle(talk);
-    requester.send({ type: 'TALK', peer: session.nick, key, event: 'ACCEPTED' });
+    requester.send({ type: 'TALK', peer: session.nick, key: talk.requester.key, event: 'ACCEPTED' });
   }
 
   #end(session: Session, peer: string, key: string): void {
@@ -165,8 +167,8 @@ export class VoipPlugin implements PluginHooks {
     clearTimeout(talk.timer);
     this.#release(talk);
     const { requester: r, callee: c } = talk;
-    r.session.send({ type: 'TALK', peer: c.session.nick, key: talk.key, event: 'ENDED' });
-    c.session.send({ type: 'TALK', peer: r.session.nick, key: talk.key, event: 'ENDED' });
+    r.session.send({ type: 'TALK', peer: c.session.nick, key: r.key, event: 'ENDED' });
+    c.session.send({ type: 'TALK', peer: r.session.nick, key: c.key, event: 'ENDED' });
   }
 
   /**
@@ -185,11 +187,11 @@ export class VoipPlugin implements PluginHooks {
   #joinGroup(session: Session, channel: string): void {
     if (!this.channels.isMember(session, channel)) throw new ProtocolError('NOT_IN_CHANNEL', channel);
     const spelling = this.channels.spelling(channel) ?? channel;
-    const { talk, already } = this.#talks.joinGroup(session, spelling);
+    const { talk, party, already } = this.#talks.joinGroup(session, spelling);
     const nicks = [...talk.parties.keys()].map((s) => s.nick);
     session.write(
       Buffer.from(
-        formatServer({ type: 'TALK', peer: talk.channel, key: talk.key, event: 'JOINED' }) +
+        formatServer({ type: 'TALK', peer: talk.channel, key: party.key, event: 'JOINED' }) +
           formatServer({ type: 'TALKLIST', channel: talk.channel, nicks }, this.#maxLine),
       ),
     );
@@ -200,7 +202,8 @@ export class VoipPlugin implements PluginHooks {
   #endGroup(session: Session, channel: string, key: string): void {
     if (!isValidChannel(channel)) throw new ProtocolError('CHANNEL_INVALID', channel);
     const talk = this.#talks.group(channel);
-    if (!talk || talk.key !== key || !talk.parties.has(session)) throw new ProtocolError('NO_SUCH_TALK', key);
+    const mine = this.#talks.byKey(key);
+    if (!talk || mine?.talk !== talk || mine.session !== session) throw new ProtocolError('NO_SUCH_TALK', key);
     this.#leaveGroup(session, talk);
   }
 
