@@ -21,9 +21,12 @@ interface Run {
   stderr: string;
 }
 
-/** The environment without the `npm test` run's npm_* variables, which would steer the nested npm. */
+/**
+ * The environment without the `npm test` run's npm_* variables, which would steer the nested npm, and without
+ * c8's NODE_V8_COVERAGE: npm's own coverage is not ours to count, and the scratch apps run a copy of dist/.
+ */
 function cleanEnv(): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('npm_')));
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('npm_') && k !== 'NODE_V8_COVERAGE'));
 }
 
 /** Runs a command to completion; rejects with its output when it fails or outlives `timeoutMs`. */
