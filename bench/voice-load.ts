@@ -171,7 +171,6 @@ for (let i = 0; i < nCalls; i++) {
     });
   }
 }
-const peerOf = (p: Party): Party => parties[p.idx ^ 1]!;
 
 // ---- measurement state ------------------------------------------------------------
 

@@ -100,7 +100,7 @@ test('embedding - send and broadcast speak as the hostname or as a named system 
 test('embedding - dispatch runs a command as if the user had sent it', async (t) => {
   const { server, port } = await startServer(t);
   const alice = await connectInLobby(t, port, 'alice');
-  const bob = await connectInLobby(t, port, 'bob');
+  await connectInLobby(t, port, 'bob'); // the session dispatch acts for
   server.dispatch('alice', { verb: 'JOIN', channel: '#ops' });
   t.deepEqual(await alice.waitFor('JOINED', (m) => m.channel === '#ops'), { type: 'JOINED', channel: '#ops' });
   server.dispatch('bob', 'JOIN: #ops');

@@ -1,0 +1,2 @@
+// parley/harness: the load harness (placeholder until the harness split lands).
+export * from '../harness.js';
