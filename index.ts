@@ -1,5 +1,6 @@
 /**
  * parley: a TypeScript chat framework with voice.
+ * Clients are in `parley/client` (harness/client), the load harness in `parley/harness` (harness/load).
  * @example
  * import { createServer } from 'parley';
  * const server = createServer();            // all built-in plugins
@@ -7,48 +8,9 @@
  * server.events$.subscribe((e) => console.log(e));
  * await server.close();
  */
-import { ParleyServer, type ServerOptions, type Plugin } from './core/index.js';
-import { pingPlugin, type PingOptions } from './plugins/ping/index.js';
-import { channelsPlugin, type ChannelsOptions } from './plugins/channels/index.js';
-import { imPlugin } from './plugins/im/index.js';
-import { voipPlugin, type VoipOptions } from './plugins/voip/index.js';
-
 export * from './core/index.js';
 export * from './plugins/ping/index.js';
 export * from './plugins/channels/index.js';
 export * from './plugins/im/index.js';
-export * from './harness/index.js';
 export * from './plugins/voip/index.js';
-
-/** Options of every built-in plugin, for {@link builtinPlugins}. */
-export interface BuiltinPluginOptions {
-  ping?: Partial<PingOptions>;
-  channels?: Partial<ChannelsOptions>;
-  voip?: Partial<VoipOptions>;
-}
-
-/** The names of the built-in plugins, in start order. */
-export const BUILTIN_PLUGIN_NAMES = ['ping', 'channels', 'im', 'voip'] as const;
-export type BuiltinPluginName = (typeof BUILTIN_PLUGIN_NAMES)[number];
-
-/**
- * The built-in plugins, optionally a subset, configured.
- * @param names which plugins (default: all), in start order
- */
-export function builtinPlugins(names: readonly BuiltinPluginName[] = BUILTIN_PLUGIN_NAMES, options: BuiltinPluginOptions = {}): Plugin[] {
-  const make: Record<BuiltinPluginName, () => Plugin> = {
-    ping: () => pingPlugin(options.ping),
-    channels: () => channelsPlugin(options.channels),
-    im: () => imPlugin(),
-    voip: () => voipPlugin(options.voip),
-  };
-  return BUILTIN_PLUGIN_NAMES.filter((n) => names.includes(n)).map((n) => make[n]());
-}
-
-/**
- * Creates a server. Without `plugins`, every built-in plugin is enabled with its defaults.
- * Call `listen()` to serve and `close()` to stop.
- */
-export function createServer(options: ServerOptions = {}): ParleyServer {
-  return new ParleyServer({ ...options, plugins: options.plugins ?? builtinPlugins() });
-}
+export * from './plugins/index.js';

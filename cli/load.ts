@@ -2,9 +2,9 @@
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { BUILTIN_PLUGIN_NAMES, type BuiltinPluginName } from '../index.js';
-import { DEFAULT_LOAD_OPTIONS, LOAD_SCENARIOS, type LoadMix, type LoadScenario } from '../harness/defaults.js';
-import { Harness, type LoadOptions, type LoadTick } from '../harness/harness.js';
-import { checkThresholds, formatReport, type LoadThresholds } from '../harness/report.js';
+import { DEFAULT_LOAD_OPTIONS, LOAD_SCENARIOS, type LoadMix, type LoadScenario } from '../harness/load/defaults.js';
+import { Harness, type LoadOptions, type LoadTick } from '../harness/load/index.js';
+import { checkThresholds, formatReport, type LoadThresholds } from '../harness/load/report.js';
 import { hostPort, num, UsageError } from './args.js';
 
 export const LOAD_OPTIONS = {

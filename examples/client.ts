@@ -1,4 +1,4 @@
-import { ParleyClient, VoiceClient } from '../index.js';
+import { ParleyClient, VoiceClient } from '../harness/client/index.js';
 
 /** Alice joins #dev, says hello, waits for bob, calls him and sends 1 s of voice. */
 export async function alice(port: number): Promise<{ reply: string; framesSent: number }> {

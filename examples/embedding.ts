@@ -1,4 +1,5 @@
-import { createServer, ParleyClient } from '../index.js';
+import { createServer } from '../index.js';
+import { ParleyClient } from '../harness/client/index.js';
 
 export async function main(): Promise<string[]> {
   const server = createServer({ hostname: 'chat.example.org' }); // every plugin, in memory

@@ -1,7 +1,7 @@
 // Channels end to end: JOIN, LEAVE, membership notices, names, cleanup, long lists.
 import test from 'ava';
 import { connect, connectInLobby, RawSocket, startServer, textPlugins, until } from './helpers.js';
-import type { ParleyClient } from '../harness/index.js';
+import type { ParleyClient } from '../harness/client/index.js';
 
 /** Sends a DM to itself and waits for it: every reply to earlier commands has arrived. */
 async function barrier(c: ParleyClient): Promise<void> {

@@ -1,6 +1,7 @@
 // The README's client example (examples/client.ts) against a real server, with bob answering.
 import test from 'ava';
-import { createServer, ParleyClient, VoiceClient } from '../index.js';
+import { createServer } from '../index.js';
+import { ParleyClient, VoiceClient } from '../harness/client/index.js';
 import { alice } from '../examples/client.js';
 
 test('README - the client example chats, calls and sends voice that bob hears', async (t) => {

@@ -1,7 +1,7 @@
 // Instant messages end to end: fan-out, DMs, byte-exact payloads, ordering.
 import test from 'ava';
 import { connectInLobby, RawSocket, startServer } from './helpers.js';
-import type { ParleyClient } from '../harness/index.js';
+import type { ParleyClient } from '../harness/client/index.js';
 
 async function barrier(c: ParleyClient): Promise<void> {
   const marker = `barrier-${Math.random()}`;

@@ -5,8 +5,9 @@
  * order, latency and RFC 3550 jitter.
  */
 import * as dgram from 'node:dgram';
-import { framePrefix } from '../plugins/voip/voice-frame.js';
-import { digitsAfterLetters, TWO32, voiceNowMs, type LoadContext, type PayloadDecoder } from './load-client.js';
+import { framePrefix } from '../../plugins/voip/voice-frame.js';
+import type { PayloadDecoder } from '../client/opus.js';
+import { digitsAfterLetters, TWO32, voiceNowMs, type LoadContext } from './load-context.js';
 import { bump } from './metrics.js';
 
 /** Receive state of one sender's frames at one receiver. */

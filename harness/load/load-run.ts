@@ -6,12 +6,13 @@
 import { randomInt } from 'node:crypto';
 import { DEFAULT_LOAD_OPTIONS } from './defaults.js';
 import type { EmbeddedServer } from './embedded-server.js';
-import { LoadClient, nowUs, voiceNowMs, type LoadContext } from './load-client.js';
+import { LoadClient } from './load-client.js';
+import { nowUs, voiceNowMs, type LoadContext } from './load-context.js';
 import { withDefaults, type LoadOptions, type ResolvedLoadOptions } from './load-options.js';
 import { loadResult } from './load-result.js';
 import { startTarget } from './load-target.js';
 import { LoadMetrics } from './metrics.js';
-import { opusDecoder, readVoiceWav } from './opus.js';
+import { opusDecoder, readVoiceWav } from '../client/opus.js';
 import { ProgressMeter, type HarnessEvents, type LoadPhase, type LoadStart } from './progress.js';
 import { rampUp } from './ramp.js';
 import type { LoadResult, LoadTarget } from './report.js';

@@ -1,7 +1,7 @@
 // The load harness end to end: every scenario at small N against an embedded
 // server, with exact delivery accounting; a remote server's limits; aborting.
 import test, { type ExecutionContext } from 'ava';
-import { createServer, builtinPlugins } from '../index.js';
+import { createServer, builtinPlugins } from '../../index.js';
 import { Harness, run, type LoadOptions } from './harness.js';
 import type { LoadResult } from './report.js';
 

@@ -1,5 +1,5 @@
 /** Builds a run's `LoadResult` from its counters once it has drained. */
-import { DEFAULT_LIMITS } from '../core/index.js';
+import { DEFAULT_LIMITS } from '../../core/index.js';
 import type { LoadScenario } from './defaults.js';
 import type { RelayCounters } from './embedded-server.js';
 import type { LoadClient } from './load-client.js';

@@ -6,7 +6,8 @@
  * measured from the `JOIN`/`LEAVE` that caused them.
  */
 import { bump } from '../metrics.js';
-import { nowUs, type LoadClient } from '../load-client.js';
+import type { LoadClient } from '../load-client.js';
+import { nowUs } from '../load-context.js';
 import { joinChannel } from './chat.js';
 import type { Scenario, ScenarioEnv } from './scenario.js';
 

@@ -7,9 +7,9 @@
  */
 import { readlinkSync } from 'node:fs';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { DEFAULT_LIMITS, type Limits } from '../core/index.js';
-import { builtinPlugins, createServer, type BuiltinPluginName } from '../index.js';
-import { VoipPlugin } from '../plugins/voip/index.js';
+import { DEFAULT_LIMITS, type Limits } from '../../core/index.js';
+import { builtinPlugins, createServer, type BuiltinPluginName } from '../../plugins/index.js';
+import { VoipPlugin } from '../../plugins/voip/index.js';
 import { processSampler, readCpuTicks, clockTicks, type ServerSampler } from './server-stats.js';
 
 export interface EmbeddedServerOptions {
