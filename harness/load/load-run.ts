@@ -38,6 +38,8 @@ export class LoadRun {
   readonly #all = new Set<LoadClient>();
   #phase: LoadPhase = 'ramp';
   #server: EmbeddedServer | undefined;
+  /** Progress ticks taken in the measured phase: the per-second samples of the result. */
+  readonly #perSecond = { sent: [] as number[], delivered: [] as number[], frames: [] as number[] };
 
   constructor(o: LoadOptions, emit: (event: keyof HarnessEvents, arg: unknown) => void) {
     this.#o = withDefaults(o);
@@ -62,7 +64,13 @@ export class LoadRun {
       const meter = new ProgressMeter(this.#m, { t0, churn: o.scenario === 'churn', connected: () => this.#connected() });
       const ticker = setInterval(() => {
         sampler?.sample();
-        this.#emit('tick', meter.tick(this.#phase));
+        const tick = meter.tick(this.#phase);
+        if (tick.phase === 'measure') {
+          this.#perSecond.sent.push(tick.sendRate);
+          this.#perSecond.delivered.push(tick.deliveryRate);
+          this.#perSecond.frames.push(tick.frameRate);
+        }
+        this.#emit('tick', tick);
       }, 1000);
 
       try {
@@ -159,6 +167,7 @@ export class LoadRun {
       codec: o.voiceWav ? 'opus' : 'filler',
       relay,
       server,
+      perSecond: this.#perSecond,
     });
   }
 

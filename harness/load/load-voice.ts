@@ -65,6 +65,7 @@ export class LoadVoice {
 
   /** An empty-payload frame: binds this socket to (key, nick) at the relay. */
   bind(): void {
+    if (!this.#closed) this.#ctx.m.voice.bindingSent++;
     this.#send(Buffer.alloc(0), this.#seq, voiceNowMs());
   }
 

@@ -148,13 +148,17 @@ export class UdpRelay {
   }
 
   #forward(ep: Endpoint, buf: Buffer, payloadBytes: number): void {
-    if (payloadBytes === 0) return; // bind / keepalive only
-    const talk = ep.talk;
     const c = this.counters;
+    if (payloadBytes === 0) {
+      c.framesBinding++; // bind / keepalive only
+      return;
+    }
+    const talk = ep.talk;
     if (!talk.accepted) return c.drop('beforeAccept');
     talk.lastPayloadAt = performance.now();
     const socket = this.#socket!;
     const list = talk.endpoints;
+    const before = c.framesRelayed;
     for (let i = 0; i < list.length; i++) {
       const to = list[i]!;
       if (to === ep) continue;
@@ -162,5 +166,7 @@ export class UdpRelay {
       c.framesRelayed++;
       c.bytesRelayed += buf.length;
     }
+    if (c.framesRelayed === before) c.framesNoPeer++;
+    else c.framesForwarded++;
   }
 }

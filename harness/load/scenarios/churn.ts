@@ -86,6 +86,7 @@ export class ChurnScenario implements Scenario {
     const client = env.connect(nick);
     try {
       await client.waitFor((x) => x.type === 'ACCEPT', timeout);
+      m.churn.connectsAll++;
       this.#cycles.set(nick, cycle);
       cycle.joinUs = nowUs();
       await joinChannel(client, this.#channel, timeout);
@@ -100,6 +101,7 @@ export class ChurnScenario implements Scenario {
       client.write(`LEAVE: ${this.#channel}\n`);
       await left;
       await client.close();
+      m.churn.disconnectsAll++;
       if (cycle.measured) {
         m.churn.cycles++;
         m.churn.cycle.recordUs(nowUs() - start);
