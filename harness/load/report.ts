@@ -6,6 +6,7 @@
 import type { LoadScenario } from './defaults.js';
 import type { LatencySummaryMs, RateStats } from './metrics.js';
 import type { RelayFrameCounts } from './embedded-server.js';
+import { formatTable } from './table.js';
 import type { ServerStats } from './server-stats.js';
 
 export type { LatencySummaryMs, RateStats } from './metrics.js';
@@ -232,13 +233,6 @@ function pct(part: number, whole: number): string {
   return whole > 0 ? `${((100 * part) / whole).toFixed(3)}%` : '0%';
 }
 
-function table(head: string[], rows: string[][]): string {
-  const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
-  const line = (l: string, m: string, r: string): string => l + widths.map((w) => '─'.repeat(w + 2)).join(m) + r;
-  const row = (cells: string[]): string => '│' + cells.map((s, c) => ` ${c === 0 ? s.padEnd(widths[c]!) : s.padStart(widths[c]!)} `).join('│') + '│';
-  return [line('┌', '┬', '┐'), row(head), line('├', '┼', '┤'), ...rows.map(row), line('└', '┴', '┘')].join('\n');
-}
-
 function latencyRow(name: string, s: LatencySummaryMs): string[] {
   return [name, ...[s.p50, s.p90, s.p97_5, s.p99, s.p999, s.mean, s.max].map(fmtMs), fmt(s.count, 0)];
 }
@@ -286,7 +280,7 @@ export function formatReport(r: LoadResult, thresholds?: LoadThresholds): string
   if (r.voice) rows.push(latencyRow('Voice (ms)', r.voice.latencyMs));
   if (r.churn) rows.push(latencyRow('Cycle (ms)', r.churn.cycleMs));
   rows.push(latencyRow('Connect (ms)', r.connectMs));
-  out.push(table(['Stat', 'p50', 'p90', 'p97.5', 'p99', 'p99.9', 'avg', 'max', 'count'], rows));
+  out.push(formatTable(['Stat', 'p50', 'p90', 'p97.5', 'p99', 'p99.9', 'avg', 'max', 'count'], rows));
   out.push('');
   if (r.perSecond) {
     const ps = r.perSecond;
@@ -294,7 +288,7 @@ export function formatReport(r: LoadResult, thresholds?: LoadThresholds): string
     if (text) perRows.push(rateRow(churn ? 'Commands' : 'Sent', ps.sent), rateRow(churn ? 'Notices' : 'Delivered', ps.delivered));
     if (ps.frames) perRows.push(rateRow('Voice frames', ps.frames));
     if (perRows.length > 0) {
-      out.push(table(['Per second', 'avg', 'stdev', 'min', 'max', 'samples'], perRows));
+      out.push(formatTable(['Per second', 'avg', 'stdev', 'min', 'max', 'samples'], perRows));
       out.push('');
     }
   }
