@@ -2,7 +2,8 @@
 import test from 'ava';
 import { checkThresholds, formatReport, limitHints, thresholdChecks, totalLoss, type LoadResult } from './report.js';
 import { formatTick, type LoadTick } from './progress.js';
-import { rateStats } from './metrics.js';
+import { LoadMetrics, rateStats } from './metrics.js';
+import { ProgressMeter } from './progress.js';
 
 const lat = (p50: number, max: number, count: number) => ({ p50, p90: p50 * 2, p97_5: p50 * 3, p99: p50 * 4, p999: p50 * 5, max, mean: p50 * 1.1, count });
 
@@ -220,4 +221,22 @@ test('formatTick - shows - for p99 before anything was measured, never 0.00 ms',
 test('formatTick - churn counts connects and disconnects per second', (t) => {
   const line = formatTick(tick({ phase: 'measure', sendRate: 40, deliveryRate: 40, p99Ms: 1.25, churn: { connectRate: 20, disconnectRate: 19 } }));
   t.is(line, '[measure] 1.5s  10 connected  20 connects/s  19 disconnects/s  40 notices/s  p99 1.25 ms  0 errors');
+});
+
+test('ProgressMeter - p99 is null until something is measured; churn ticks count connects and disconnects', (t) => {
+  const m = new LoadMetrics();
+  const meter = new ProgressMeter(m, { t0: performance.now(), churn: true, connected: () => 1 });
+  m.churn.connectsAll = 5;
+  m.churn.disconnectsAll = 4;
+  const first = meter.tick('warmup');
+  t.is(first.p99Ms, null);
+  t.is(first.voiceP99Ms, null);
+  t.true(first.churn!.connectRate > 0 && first.churn!.disconnectRate > 0);
+  t.true(first.churn!.connectRate > first.churn!.disconnectRate, '5 connects against 4 disconnects in the same interval');
+  m.latency.recordUs(1500);
+  const second = meter.tick('measure');
+  t.is(second.p99Ms, 1.5);
+  t.is(second.churn!.connectRate, 0, 'no connect since the last tick');
+  const text = new ProgressMeter(new LoadMetrics(), { t0: 0, churn: false, connected: () => 0 }).tick('ramp');
+  t.is(text.churn, undefined);
 });
