@@ -1,5 +1,7 @@
-// Tiny command-line flag parser shared by the bench executables (no dependencies).
-// Accepts `--name value`, `--name=value` and bare `--flag` (true); anything else is positional.
+// Command-line flags of the bench executables, tokenized by node:util parseArgs (the CLI's parser too).
+// Each executable takes its own flags, so they are not declared: `--name value`, `--name=value` and a bare
+// `--flag` (true); anything else is positional.
+import { parseArgs as utilParseArgs } from 'node:util';
 
 export interface ParsedArgs {
   readonly positional: string[];
@@ -7,25 +9,21 @@ export interface ParsedArgs {
 }
 
 export function parseArgs(argv: readonly string[]): ParsedArgs {
+  const { tokens } = utilParseArgs({ args: [...argv], strict: false, allowPositionals: true, tokens: true });
   const positional: string[] = [];
   const flags = new Map<string, string | true>();
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (!a.startsWith('--') || a === '--') {
-      positional.push(a);
-      continue;
-    }
-    const eq = a.indexOf('=');
-    if (eq >= 0) {
-      flags.set(a.slice(2, eq), a.slice(eq + 1));
-      continue;
-    }
-    const next = argv[i + 1];
-    if (next !== undefined && !next.startsWith('--')) {
-      flags.set(a.slice(2), next);
-      i++;
-    } else {
-      flags.set(a.slice(2), true);
+  for (let i = 0; i < tokens.length; i++) {
+    const tk = tokens[i]!;
+    if (tk.kind === 'positional') positional.push(tk.value);
+    else if (tk.kind === 'option-terminator') positional.push('--');
+    else if (tk.value !== undefined) flags.set(tk.name, tk.value);
+    else {
+      // Undeclared flags: a following positional token is the flag's value (`--name value`).
+      const next = tokens[i + 1];
+      if (next?.kind === 'positional' && tk.rawName.startsWith('--')) {
+        flags.set(tk.name, next.value);
+        i++;
+      } else flags.set(tk.name, true);
     }
   }
   return { positional, flags };

@@ -33,7 +33,7 @@
 import * as net from 'node:net';
 import { strFlag } from './args.js';
 import { LineSplitter } from './line-splitter.js';
-import { FanoutLoad, LoadClient, loadOptions } from './load-common.js';
+import { FanoutLoad, FanoutClient, loadOptions } from './load-common.js';
 
 const o = loadOptions('fanout-load');
 const { port, host, rate } = o;
@@ -41,7 +41,7 @@ const channel = strFlag(o.cli.args, 'channel', '#bench');
 
 let recvUs = 0; // receive time of the chunk being parsed, µs since the start of sending
 
-class Client extends LoadClient {
+class Client extends FanoutClient {
   readonly socket: net.Socket;
   /** 0 connecting, 1 awaiting ACCEPT, 2 awaiting JOINED, 3 joined */
   phase = 0;
@@ -116,7 +116,7 @@ function sampleLatency(buf: Buffer, s: number, e: number): void {
     i++;
     digits++;
   }
-  if (digits > 0) load.hist.record(recvUs - v);
+  if (digits > 0) load.hist.recordUs(recvUs - v);
 }
 
 /** `MSG c<k> ...`: counts a delivery from sender k. */

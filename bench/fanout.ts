@@ -10,6 +10,7 @@ import { type ParsedArgs, numFlag, strFlag } from './args.js';
 import { BenchChild, canPin } from './children.js';
 import { readCpuMicros, readPeakRssKb, clockTicksPerSecond } from './proc-stats.js';
 import { chatServers, DIST_DIR, ROOT_DIR, type ServerKind } from './servers.js';
+import { fmt, fmtInt, printTable } from './table.js';
 
 export interface FanoutOptions {
   /** Only this server kind (`bare`, `parley` or `socket.io`). */
@@ -248,17 +249,9 @@ function medianRun(runs: FanoutRun[]): FanoutRun | undefined {
   return sorted[Math.floor((sorted.length - 1) / 2)];
 }
 
-function fmt(v: number | null | undefined, digits: number): string {
-  return v === null || v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(digits);
-}
-
-function fmtInt(v: number): string {
-  return Math.round(v).toLocaleString('en-US');
-}
-
-function printTable(kinds: FanoutKindResult[]): void {
+function printFanoutTable(kinds: FanoutKindResult[]): void {
   const header = ['kind', 'deliveries/s', 'p50 ms', 'p99 ms', 'srv CPU µs/deliv', 'srv CPU %', 'peak RSS MB', 'loadgen CPU %', 'note'];
-  const rows: string[][] = [header];
+  const rows: string[][] = [];
   for (const k of kinds) {
     const m = k.median;
     if (k.skipped !== undefined) {
@@ -283,11 +276,7 @@ function printTable(kinds: FanoutKindResult[]): void {
       ]);
     }
   }
-  const widths = header.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  for (const [ri, r] of rows.entries()) {
-    console.log(r.map((c, i) => (i === 0 || i === r.length - 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd());
-    if (ri === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-  }
+  printTable(header, rows);
 }
 
 export async function runFanout(o: FanoutOptions): Promise<FanoutReport> {
@@ -342,7 +331,7 @@ export async function runFanout(o: FanoutOptions): Promise<FanoutReport> {
   };
 
   console.log('');
-  printTable(report.kinds);
+  printFanoutTable(report.kinds);
   const bare = results.get('bare')?.median;
   const parley = results.get('parley')?.median;
   console.log('');

@@ -6,7 +6,7 @@
 // with the orchestrator on stdin (also used by voice-load.ts).
 import { performance } from 'node:perf_hooks';
 import { boolFlag, strFlag, toolFlags, type ToolFlags } from './args.js';
-import { LogHistogram } from './histogram.js';
+import { LatencyHistogram } from '../harness/load/metrics.js';
 
 export function round(v: number, digits: number): number | null {
   if (!Number.isFinite(v)) return null;
@@ -69,7 +69,7 @@ export class StdinControl {
 
 // ---- the fan-out workload -----------------------------------------------------------
 
-export interface LoadOptions {
+export interface FanoutLoadOptions {
   readonly cli: ToolFlags;
   readonly port: number;
   readonly host: string;
@@ -90,7 +90,7 @@ export interface LoadOptions {
 }
 
 /** The flags of the fan-out load generators (usage errors prefixed with `tool`). */
-export function loadOptions(tool: string): LoadOptions {
+export function loadOptions(tool: string): FanoutLoadOptions {
   const cli = toolFlags(tool);
   const { args, num } = cli;
   if (!args.flags.has('port')) cli.usageError('--port is required');
@@ -116,7 +116,7 @@ export function loadOptions(tool: string): LoadOptions {
 }
 
 /** One client c<idx>: the part of it the workload reads. */
-export abstract class LoadClient {
+export abstract class FanoutClient {
   readonly nick: string;
   /** Deliveries it should get: every message of every sender but itself. */
   readonly expected: number;
@@ -129,7 +129,7 @@ export abstract class LoadClient {
 
   constructor(
     readonly idx: number,
-    o: LoadOptions,
+    o: FanoutLoadOptions,
   ) {
     this.nick = `c${idx}`;
     this.expected = (idx < o.nSenders ? o.nSenders - 1 : o.nSenders) * o.nMessages;
@@ -145,7 +145,7 @@ export abstract class LoadClient {
   }
 }
 
-export interface LoadTransport<C extends LoadClient> {
+export interface LoadTransport<C extends FanoutClient> {
   /** Creates client idx and connects it; it calls `joined()` once it is in the channel. */
   connect(idx: number): C;
   /** Sends n messages of sender s, each with the payload `nextPayload(s, ts)`. */
@@ -166,10 +166,10 @@ export interface LoadTransport<C extends LoadClient> {
  * (the window still applies). Ends when every delivery arrived or at --timeout; prints the
  * result as one JSON line on stdout.
  */
-export class FanoutLoad<C extends LoadClient> {
+export class FanoutLoad<C extends FanoutClient> {
   readonly expectedTotal: number;
   /** The latency histogram (µs) of the current phase. */
-  hist = new LogHistogram();
+  hist = new LatencyHistogram();
   /** Start of sending (performance.now() ms), reset for the measured phase. */
   private T0 = performance.now();
   private lastDeliveryUs = 0;
@@ -200,7 +200,7 @@ export class FanoutLoad<C extends LoadClient> {
   private readonly control: StdinControl;
 
   constructor(
-    readonly o: LoadOptions,
+    readonly o: FanoutLoadOptions,
     private readonly transport: LoadTransport<C>,
   ) {
     const { nClients, nSenders, nMessages, timeoutS, payloadBytes } = o;
@@ -299,7 +299,7 @@ export class FanoutLoad<C extends LoadClient> {
       c.delivered = 0;
       c.perSender?.fill(0);
     }
-    this.hist = new LogHistogram();
+    this.hist = new LatencyHistogram();
     this.measuring = true;
     this.ready();
   }
@@ -414,10 +414,7 @@ export class FanoutLoad<C extends LoadClient> {
       expected: this.expectedTotal,
       elapsedS: round(elapsedUs / 1e6, 6),
       deliveriesPerSec: elapsedUs > 0 ? Math.round(this.totalDelivered / (elapsedUs / 1e6)) : 0,
-      p50Ms: round(hist.percentile(50) / 1000, 3),
-      p99Ms: round(hist.percentile(99) / 1000, 3),
-      maxMs: round(hist.max / 1000, 3),
-      meanMs: round(hist.mean() / 1000, 3),
+      ...latencyFields(hist),
       samples: hist.count,
       sent: sentTotal,
       clientsShort,
@@ -448,4 +445,11 @@ export class FanoutLoad<C extends LoadClient> {
     this.transport.close(this.clients);
     process.exit(code);
   }
+}
+
+/** The latency fields of a bench result (ms); null when nothing was recorded. */
+export function latencyFields(hist: LatencyHistogram): { p50Ms: number | null; p99Ms: number | null; maxMs: number | null; meanMs: number | null } {
+  if (hist.count === 0) return { p50Ms: null, p99Ms: null, maxMs: null, meanMs: null };
+  const s = hist.summary();
+  return { p50Ms: s.p50, p99Ms: s.p99, maxMs: s.max, meanMs: s.mean };
 }

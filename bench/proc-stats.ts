@@ -1,5 +1,5 @@
 // Resource usage of another process, read from /proc (Linux only), by harness/server-stats.ts.
-import { clockTicks, readCpuTicks as readStatTicks, readStatusKb } from '../harness/server-stats.js';
+import { clockTicks, readCpuTicks as readStatTicks, readStatusKb } from '../harness/load/server-stats.js';
 
 /** Clock ticks per second for /proc/<pid>/stat times (`getconf CLK_TCK`, else 100). */
 export const clockTicksPerSecond = clockTicks;

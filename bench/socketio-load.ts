@@ -19,12 +19,12 @@
 // The workload itself (flags, pacing, window, sampling, the result) is FanoutLoad in
 // load-common.ts; this file is its socket.io transport.
 import { io, type Socket } from 'socket.io-client';
-import { FanoutLoad, LoadClient, loadOptions } from './load-common.js';
+import { FanoutLoad, FanoutClient, loadOptions } from './load-common.js';
 
 const o = loadOptions('socketio-load');
 const { port, host, connectTimeoutS } = o;
 
-class Client extends LoadClient {
+class Client extends FanoutClient {
   readonly socket: Socket;
   joined = false;
 
@@ -46,7 +46,7 @@ class Client extends LoadClient {
     if (this.sampleDue()) {
       const sp = payload.indexOf(' ');
       const sent = Number(payload.slice(0, sp));
-      if (Number.isFinite(sent)) load.hist.record(load.nowUs() - sent);
+      if (Number.isFinite(sent)) load.hist.recordUs(load.nowUs() - sent);
     }
     if (this.perSender !== null) {
       const sp = payload.indexOf(' ');

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { canPin } from './children.js';
 import { clockTicksPerSecond } from './proc-stats.js';
 import { ROOT_DIR } from './servers.js';
+import { formatTable } from '../harness/load/table.js';
 
 export function fmt(v: number | null | undefined, digits: number): string {
   return v === null || v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(digits);
@@ -14,19 +15,9 @@ export function fmtInt(v: number | null | undefined): string {
   return v === null || v === undefined || !Number.isFinite(v) ? '-' : Math.round(v).toLocaleString('en-US');
 }
 
-/** Prints rows under a header; the first and the last column left-aligned, the rest right-aligned. */
+/** Prints rows under a header (the harness's table formatter); the first and the last column left-aligned. */
 export function printTable(header: string[], rows: string[][]): void {
-  const all = [header, ...rows];
-  const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
-  for (const [ri, r] of all.entries()) {
-    console.log(
-      r
-        .map((c, i) => (i === 0 || i === r.length - 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
-        .join('  ')
-        .trimEnd(),
-    );
-    if (ri === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-  }
+  console.log(formatTable(header, rows, [0, header.length - 1]));
 }
 
 export function passMiss(ok: boolean): string {

@@ -42,8 +42,9 @@ import * as net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { strFlag, boolFlag, toolFlags } from './args.js';
 import { LineSplitter } from './line-splitter.js';
-import { LogHistogram } from './histogram.js';
-import { round, StdinControl } from './load-common.js';
+import { LatencyHistogram } from '../harness/load/metrics.js';
+import { encodeLoadFrame } from '../harness/load/voice-frame-fast.js';
+import { latencyFields, round, StdinControl } from './load-common.js';
 import { encodeVoiceFrame, decodeVoiceFrame, framePrefix } from '../plugins/voip/voice-frame.js';
 
 const { args, usageError, num } = toolFlags('voice-load');
@@ -74,30 +75,6 @@ const progress = boolFlag(args, 'progress');
 const nParties = 2 * nCalls;
 
 // ---- frames -----------------------------------------------------------------------
-
-/** Avro long (zig-zag varint) at buf[off]; returns the new offset. */
-function writeLong(buf: Buffer, off: number, n: number): number {
-  // n >= 0 here (seq, lengths): zig-zag is 2n. Use arithmetic, not 32-bit shifts.
-  let z = n * 2;
-  while (z >= 0x80) {
-    buf[off++] = (z % 0x80) | 0x80;
-    z = Math.floor(z / 0x80);
-  }
-  buf[off++] = z;
-  return off;
-}
-
-/** The frame encodeVoiceFrame would produce, built from the party's precomputed key+nick prefix. */
-function encodeFast(prefix: Buffer, seq: number, ts: number, payload: Buffer): Buffer {
-  const buf = Buffer.allocUnsafe(prefix.length + 10 + 8 + 5 + payload.length);
-  let off = prefix.copy(buf, 0);
-  off = writeLong(buf, off, seq);
-  buf.writeDoubleLE(ts, off);
-  off += 8;
-  off = writeLong(buf, off, payload.length);
-  off += payload.copy(buf, off);
-  return buf.subarray(0, off);
-}
 
 /** Reads seq (skipped) and ts of a frame whose key+nick prefix is prefixLen bytes; NaN if malformed. */
 function readTs(buf: Buffer, prefixLen: number): number {
@@ -182,7 +159,7 @@ interface PhaseStats {
   skipped: number;
   received: number;
   corrupt: number;
-  hist: LogHistogram;
+  hist: LatencyHistogram;
   jitterSum: number;
   jitterStreams: number;
   loadCpuStart?: NodeJS.CpuUsage;
@@ -197,7 +174,7 @@ const phases: PhaseStats[] = rates.map((rate) => ({
   skipped: 0,
   received: 0,
   corrupt: 0,
-  hist: new LogHistogram(),
+  hist: new LatencyHistogram(),
   jitterSum: 0,
   jitterStreams: 0,
 }));
@@ -258,7 +235,7 @@ function onFrame(p: Party, buf: Buffer): void {
   ph.received++;
   const transit = recvAt - ts;
   if (transit > progMaxTransit) progMaxTransit = transit;
-  ph.hist.record(transit * 1000);
+  ph.hist.recordUs(transit * 1000);
   if (Number.isFinite(p.lastTransit)) p.jitter += (Math.abs(transit - p.lastTransit) - p.jitter) / 16;
   p.lastTransit = transit;
 }
@@ -458,7 +435,7 @@ async function setupBare(): Promise<void> {
 function checkEncoder(p: Party): void {
   for (const seq of [0, 1, 63, 64, 8191, 8192, 1_048_575, 1_048_576, 123_456_789]) {
     const ts = nowMs();
-    const fast = encodeFast(p.prefix, seq, ts, p.payload);
+    const fast = encodeLoadFrame(p.prefix, seq, ts, p.payload);
     const ref = encodeVoiceFrame({ key: p.key, nick: p.nick, seq, ts, payload: p.payload });
     if (!fast.equals(ref)) throw new Error('internal: the fast frame encoder disagrees with encodeVoiceFrame');
   }
@@ -572,7 +549,7 @@ function tick(): void {
     const sock = p.udp!;
     for (let j = 0; j < n; j++) {
       now = nowMs();
-      sock.send(encodeFast(p.prefix, p.seq++, now, p.payload));
+      sock.send(encodeLoadFrame(p.prefix, p.seq++, now, p.payload));
       progSent++;
       // Attributed by send time (the frame's ts), as the receiver does.
       if (now >= ph.startMs && now < ph.endMs) ph.sent++;
@@ -627,10 +604,7 @@ function finish(): void {
       skipped: ph.skipped,
       corrupt: ph.corrupt,
       lossPct: ph.sent > 0 ? round((100 * lost) / ph.sent, 4) : null,
-      p50Ms: round(ph.hist.percentile(50) / 1000, 3),
-      p99Ms: round(ph.hist.percentile(99) / 1000, 3),
-      maxMs: round(ph.hist.max / 1000, 3),
-      meanMs: round(ph.hist.mean() / 1000, 3),
+      ...latencyFields(ph.hist),
       jitterMs: ph.jitterStreams > 0 ? round(ph.jitterSum / ph.jitterStreams, 4) : null,
       loadCpuS: ph.loadCpuUs !== undefined ? round(ph.loadCpuUs / 1e6, 4) : null,
       loadCpuUtil: ph.loadCpuUs !== undefined ? round(ph.loadCpuUs / 1e6 / durationS, 3) : null,

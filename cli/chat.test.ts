@@ -3,7 +3,7 @@ import test from 'ava';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createServer } from '../index.js';
-import { ParleyClient } from '../harness/client.js';
+import { ParleyClient } from '../harness/client/index.js';
 import { parseInput, renderMessage } from './chat-view.js';
 
 const MAIN = join(__dirname, 'main.js');

@@ -2,7 +2,7 @@
 import * as readline from 'node:readline';
 import { parseArgs } from 'node:util';
 import { foldCase } from '../core/names.js';
-import { ParleyClient, ClientError } from '../harness/client.js';
+import { ParleyClient, ClientError } from '../harness/client/index.js';
 import { hostPort, UsageError } from './args.js';
 import { CHAT_COMMANDS_HELP, parseInput, renderMessage } from './chat-view.js';
 

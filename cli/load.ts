@@ -2,9 +2,9 @@
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { BUILTIN_PLUGIN_NAMES, type BuiltinPluginName } from '../index.js';
-import { DEFAULT_LOAD_OPTIONS, LOAD_SCENARIOS, type LoadMix, type LoadScenario } from '../harness/defaults.js';
-import { Harness, type LoadOptions, type LoadTick } from '../harness/harness.js';
-import { checkThresholds, formatReport, type LoadThresholds } from '../harness/report.js';
+import { DEFAULT_LOAD_OPTIONS, LOAD_SCENARIOS, type LoadMix, type LoadScenario } from '../harness/load/defaults.js';
+import { formatTick, Harness, type LoadOptions } from '../harness/load/index.js';
+import { checkThresholds, formatReport, type LoadThresholds } from '../harness/load/report.js';
 import { hostPort, num, UsageError } from './args.js';
 
 export const LOAD_OPTIONS = {
@@ -112,18 +112,7 @@ export function loadOptionsFrom(argv: string[]): { options: LoadOptions; thresho
   return { options, thresholds, json: v.json };
 }
 
-function n(v: number): string {
-  return Math.round(v).toLocaleString('en-US');
-}
-
-/** One progress line. */
-export function formatTick(t: LoadTick): string {
-  const ms = (v: number): string => (v >= 10 ? n(v) : v.toFixed(2));
-  const text = `${n(t.sendRate)} sent/s  ${n(t.deliveryRate)} deliveries/s  p99 ${ms(t.p99Ms)} ms`;
-  const voice = `${n(t.frameRate)} frames/s  voice p99 ${ms(t.voiceP99Ms)} ms`;
-  const load = t.frameRate > 0 || t.voiceP99Ms > 0 ? (t.sendRate > 0 || t.deliveryRate > 0 ? `${text}  ${voice}` : voice) : text;
-  return `[${t.phase}] ${t.elapsedS.toFixed(1)}s  ${n(t.connected)} connected  ${load}  ${n(t.errors)} errors`;
-}
+export { formatTick } from '../harness/load/index.js';
 
 /**
  * Exit code: 0 pass, 1 a threshold failed (each is printed) or no client got in, 2 usage error
@@ -159,7 +148,7 @@ export async function load(argv: string[]): Promise<number> {
     if (jsonToStdout) process.stdout.write(JSON.stringify(result) + '\n');
     else {
       if (json !== undefined) await writeFile(json, JSON.stringify(result, null, 2) + '\n');
-      process.stdout.write(formatReport(result));
+      process.stdout.write(formatReport(result, thresholds));
     }
     const failed = checkThresholds(result, thresholds);
     if (result.clientsReady === 0) failed.unshift('no client could connect and set up');

@@ -2,7 +2,7 @@
 // broadcast, dispatch and the authentication hook.
 import test from 'ava';
 import { ParleyError, type AuthRequest, type ServerEvent, type PluginEvent } from '../index.js';
-import { ParleyClient } from '../harness/index.js';
+import { ParleyClient } from '../harness/client/index.js';
 import { connect, connectInLobby, openClient, sleep, startServer, textPlugins, within } from './helpers.js';
 
 test('embedding - two servers in one process share nothing', async (t) => {

@@ -3,7 +3,7 @@
 import type { ExecutionContext } from 'ava';
 import * as net from 'node:net';
 import { builtinPlugins, createServer, type BuiltinPluginOptions, type ParleyServer, type Plugin, type ServerOptions } from '../index.js';
-import { ParleyClient, type ClientOptions, type ConnectOptions } from '../harness/index.js';
+import { ParleyClient, type ClientOptions, type ConnectOptions } from '../harness/client/index.js';
 
 /** The text-protocol plugins (no voice), as most tests need. */
 export function textPlugins(options: BuiltinPluginOptions = {}): Plugin[] {

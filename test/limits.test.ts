@@ -1,7 +1,7 @@
 // The limits of PROTOCOL.md section 6, end to end.
 import test from 'ava';
 import { connect, connectInLobby, RawSocket, sleep, startServer, until, within } from './helpers.js';
-import type { ParleyClient } from '../harness/index.js';
+import type { ParleyClient } from '../harness/client/index.js';
 
 test('limits - a client that stops reading is disconnected at its send queue limit; others keep receiving', async (t) => {
   const { server, port } = await startServer(t, { limits: { sendQueueBytes: 64 * 1024, rateLimit: 0, closeGraceMs: 3000 } });

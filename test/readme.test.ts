@@ -7,9 +7,9 @@ import { main } from '../examples/embedding.js';
 const ROOT = join(__dirname, '..', '..');
 const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
 
-/** The README shows `from 'parley'` where the repository's files import relatively. */
+/** The README shows `from 'parley'` (`'parley/client'`) where the repository's files import relatively. */
 function asPublished(file: string): string {
-  return readFileSync(join(ROOT, file), 'utf8').replace(/from '(\.\.\/)+index\.js'/g, "from 'parley'").trim();
+  return readFileSync(join(ROOT, file), 'utf8').replace(/from '(\.\.\/)+index\.js'/g, "from 'parley'").replace(/from '(\.\.\/)+harness\/client\/index\.js'/g, "from 'parley/client'").trim();
 }
 
 test('README - the embedding example is examples/embedding.ts and runs', async (t) => {

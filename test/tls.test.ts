@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ParleyClient } from '../harness/index.js';
+import { ParleyClient } from '../harness/client/index.js';
 import { connect, startServer } from './helpers.js';
 
 /** A key and self-signed certificate for localhost, or undefined when openssl is missing. */

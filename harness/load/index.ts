@@ -1,2 +1,2 @@
-// parley/harness: the load harness (placeholder until the harness split lands).
-export * from '../harness.js';
+// `parley/harness`: the load harness as a library (`run`, `Harness`, the report).
+export * from './harness.js';

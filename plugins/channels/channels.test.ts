@@ -3,7 +3,7 @@ import test, { type ExecutionContext } from 'ava';
 import { ParleyError } from '../../core/index.js';
 import { channelsPlugin } from './index.js';
 import { connect, connectInLobby, RawSocket, startServer, textPlugins, until } from '../../test/helpers.js';
-import type { ParleyClient } from '../../harness/index.js';
+import type { ParleyClient } from '../../harness/client/index.js';
 
 /** Sends a DM to itself and waits for it: every reply to earlier commands has arrived. */
 async function barrier(c: ParleyClient): Promise<void> {

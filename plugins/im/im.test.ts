@@ -3,7 +3,7 @@ import test, { type ExecutionContext } from 'ava';
 import { ParleyError } from '../../core/index.js';
 import { imPlugin } from './index.js';
 import { connectInLobby, RawSocket, startServer } from '../../test/helpers.js';
-import type { ParleyClient } from '../../harness/index.js';
+import type { ParleyClient } from '../../harness/client/index.js';
 
 async function barrier(c: ParleyClient): Promise<void> {
   const marker = `barrier-${Math.random()}`;

@@ -1,6 +1,6 @@
 import test from 'ava';
 import type { ServerMessage } from '../../core/index.js';
-import type { ParleyClient } from '../../harness/index.js';
+import type { ParleyClient } from '../../harness/client/index.js';
 import type { VoiceFrame } from './voice-frame.js';
 import { decodeVoiceFrame, encodeVoiceFrame } from './voice-frame.js';
 import { bindAll, call, connect, rawUdp, startServer, until, voice, type TestServer } from './voip-fixture.js';

@@ -38,6 +38,14 @@ export interface VoipStats {
   framesIn: number;
   /** Datagrams sent (one per recipient), each with its key emptied. */
   framesRelayed: number;
+  /**
+   * Where each received datagram went: `framesIn = framesForwarded + framesBinding + framesNoPeer + droppedTotal`.
+   * Forwarded: sent to at least one other party. Binding: empty payload (bind or keepalive), consumed.
+   * NoPeer: a payload of an accepted talk with no other party bound yet.
+   */
+  framesForwarded: number;
+  framesBinding: number;
+  framesNoPeer: number;
   bytesIn: number;
   bytesRelayed: number;
   dropped: Record<DropReason, number>;
@@ -48,6 +56,9 @@ export interface VoipStats {
 export class RelayCounters {
   framesIn = 0;
   framesRelayed = 0;
+  framesForwarded = 0;
+  framesBinding = 0;
+  framesNoPeer = 0;
   bytesIn = 0;
   bytesRelayed = 0;
   droppedTotal = 0;

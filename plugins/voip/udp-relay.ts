@@ -178,13 +178,19 @@ export class UdpRelay {
   }
 
   #forward(ep: Endpoint, buf: Buffer, payloadBytes: number, now: number): void {
-    if (payloadBytes === 0) return; // bind / keepalive only
-    const talk = ep.talk;
     const c = this.counters;
+    if (payloadBytes === 0) {
+      c.framesBinding++; // bind / keepalive only
+      return;
+    }
+    const talk = ep.talk;
     if (!talk.accepted) return c.drop('beforeAccept');
     talk.lastPayloadAt = now;
     const list = talk.endpoints;
-    if (list.length < 2) return;
+    if (list.length < 2) {
+      c.framesNoPeer++;
+      return;
+    }
     // The key emptied, every other byte as received (PROTOCOL.md section 5): the
     // key's last byte becomes a zero-length varint and the datagram starts there.
     // The received Buffer is this handler's own, so no copy is needed; one Buffer
@@ -193,6 +199,7 @@ export class UdpRelay {
     buf[start] = 0;
     const out = buf.subarray(start);
     const socket = this.#socket!;
+    const before = c.framesRelayed;
     for (let i = 0; i < list.length; i++) {
       const to = list[i]!;
       if (to === ep) continue;
@@ -200,5 +207,7 @@ export class UdpRelay {
       c.framesRelayed++;
       c.bytesRelayed += out.length;
     }
+    if (c.framesRelayed === before) c.framesNoPeer++;
+    else c.framesForwarded++;
   }
 }

@@ -2,7 +2,7 @@
 import * as dgram from 'node:dgram';
 import type { ExecutionContext } from 'ava';
 import { builtinPlugins, createServer, type ParleyServer, type ServerOptions } from '../../index.js';
-import { ParleyClient, VoiceClient } from '../../harness/index.js';
+import { ParleyClient, VoiceClient } from '../../harness/client/index.js';
 import { VoipPlugin } from './voip.js';
 import type { VoipOptions } from './options.js';
 

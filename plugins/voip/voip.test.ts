@@ -1,7 +1,7 @@
 import test from 'ava';
 import * as dgram from 'node:dgram';
 import { builtinPlugins, createServer, isValidKey, ParleyError } from '../../index.js';
-import { ClientError, ParleyClient } from '../../harness/index.js';
+import { ClientError, ParleyClient } from '../../harness/client/index.js';
 import { voipPlugin, VoipPlugin } from './index.js';
 import { newSessionKey } from './session-key.js';
 import { call, connect, startServer } from './voip-fixture.js';

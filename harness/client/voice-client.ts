@@ -4,7 +4,7 @@
  */
 import * as dgram from 'node:dgram';
 import { Subject, type Observable } from 'rxjs';
-import { decodeVoiceFrame, encodeVoiceFrame, type VoiceFrame } from '../plugins/voip/voice-frame.js';
+import { decodeVoiceFrame, encodeVoiceFrame, type VoiceFrame } from '../../plugins/voip/voice-frame.js';
 import { JitterEstimator } from './jitter.js';
 import { LatencySampler, type LatencySummary } from './percentile.js';
 

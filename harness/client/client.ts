@@ -6,11 +6,11 @@
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { Subject, type Observable } from 'rxjs';
-import { formatCommand, parseServerLine } from '../core/codec.js';
-import { LineSplitter, LINE_TOO_LONG } from '../core/line-splitter.js';
-import { foldCase } from '../core/names.js';
-import { PROTOCOL_VERSION } from '../core/defaults.js';
-import type { ClientCommand, ServerMessage, ServerMessageMap, ServerMessageType } from '../core/actions.js';
+import { formatCommand, parseServerLine } from '../../core/codec.js';
+import { LineSplitter, LINE_TOO_LONG } from '../../core/line-splitter.js';
+import { foldCase } from '../../core/names.js';
+import { PROTOCOL_VERSION } from '../../core/defaults.js';
+import type { ClientCommand, ServerMessage, ServerMessageMap, ServerMessageType } from '../../core/actions.js';
 
 export interface ClientOptions {
   /** Default 127.0.0.1. */

@@ -9,8 +9,9 @@ import { LoadRun } from './load-run.js';
 import type { HarnessEvents, LoadTick } from './progress.js';
 import type { LoadResult } from './report.js';
 
-export { formatReport, checkThresholds, limitHints, totalLoss } from './report.js';
-export type { LoadResult, LoadThresholds, LoadTarget, VoiceResult, ChurnResult } from './report.js';
+export { formatReport, checkThresholds, thresholdChecks, limitHints, totalLoss } from './report.js';
+export type { LoadResult, LoadThresholds, LoadTarget, VoiceResult, ChurnResult, ThresholdCheck, RelayFrameCounts, RateStats } from './report.js';
+export { formatTick } from './progress.js';
 export { DEFAULT_LOAD_OPTIONS, LOAD_SCENARIOS, EMBEDDED_LOAD_LIMITS, type LoadScenario, type LoadMix } from './defaults.js';
 export type { LatencySummaryMs } from './metrics.js';
 export type { ServerStats } from './server-stats.js';

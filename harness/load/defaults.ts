@@ -2,7 +2,7 @@
  * Defaults of the load harness (`run(opts)` and `parley load`), in one place.
  * The CLI help text repeats each of them; change both together.
  */
-import type { Limits } from '../core/index.js';
+import type { Limits } from '../../core/index.js';
 
 export const LOAD_SCENARIOS = ['chat', 'dm', 'voice', 'group-voice', 'mixed', 'churn'] as const;
 /** chat: channel fan-out; dm: pairs; voice: 1:1 calls; group-voice: groups in a channel's voice; mixed: a blend; churn: connect/leave storms. */

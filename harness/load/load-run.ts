@@ -6,12 +6,13 @@
 import { randomInt } from 'node:crypto';
 import { DEFAULT_LOAD_OPTIONS } from './defaults.js';
 import type { EmbeddedServer } from './embedded-server.js';
-import { LoadClient, nowUs, voiceNowMs, type LoadContext } from './load-client.js';
+import { LoadClient } from './load-client.js';
+import { nowUs, voiceNowMs, type LoadContext } from './load-context.js';
 import { withDefaults, type LoadOptions, type ResolvedLoadOptions } from './load-options.js';
 import { loadResult } from './load-result.js';
 import { startTarget } from './load-target.js';
 import { LoadMetrics } from './metrics.js';
-import { opusDecoder, readVoiceWav } from './opus.js';
+import { opusDecoder, readVoiceWav } from '../client/opus.js';
 import { ProgressMeter, type HarnessEvents, type LoadPhase, type LoadStart } from './progress.js';
 import { rampUp } from './ramp.js';
 import type { LoadResult, LoadTarget } from './report.js';
@@ -37,6 +38,8 @@ export class LoadRun {
   readonly #all = new Set<LoadClient>();
   #phase: LoadPhase = 'ramp';
   #server: EmbeddedServer | undefined;
+  /** Progress ticks taken in the measured phase: the per-second samples of the result. */
+  readonly #perSecond = { sent: [] as number[], delivered: [] as number[], frames: [] as number[] };
 
   constructor(o: LoadOptions, emit: (event: keyof HarnessEvents, arg: unknown) => void) {
     this.#o = withDefaults(o);
@@ -61,7 +64,13 @@ export class LoadRun {
       const meter = new ProgressMeter(this.#m, { t0, churn: o.scenario === 'churn', connected: () => this.#connected() });
       const ticker = setInterval(() => {
         sampler?.sample();
-        this.#emit('tick', meter.tick(this.#phase));
+        const tick = meter.tick(this.#phase);
+        if (tick.phase === 'measure') {
+          this.#perSecond.sent.push(tick.sendRate);
+          this.#perSecond.delivered.push(tick.deliveryRate);
+          this.#perSecond.frames.push(tick.frameRate);
+        }
+        this.#emit('tick', tick);
       }, 1000);
 
       try {
@@ -158,6 +167,7 @@ export class LoadRun {
       codec: o.voiceWav ? 'opus' : 'filler',
       relay,
       server,
+      perSecond: this.#perSecond,
     });
   }
 

@@ -6,7 +6,8 @@
  * measured from the `JOIN`/`LEAVE` that caused them.
  */
 import { bump } from '../metrics.js';
-import { nowUs, type LoadClient } from '../load-client.js';
+import type { LoadClient } from '../load-client.js';
+import { nowUs } from '../load-context.js';
 import { joinChannel } from './chat.js';
 import type { Scenario, ScenarioEnv } from './scenario.js';
 
@@ -85,6 +86,7 @@ export class ChurnScenario implements Scenario {
     const client = env.connect(nick);
     try {
       await client.waitFor((x) => x.type === 'ACCEPT', timeout);
+      m.churn.connectsAll++;
       this.#cycles.set(nick, cycle);
       cycle.joinUs = nowUs();
       await joinChannel(client, this.#channel, timeout);
@@ -99,6 +101,7 @@ export class ChurnScenario implements Scenario {
       client.write(`LEAVE: ${this.#channel}\n`);
       await left;
       await client.close();
+      m.churn.disconnectsAll++;
       if (cycle.measured) {
         m.churn.cycles++;
         m.churn.cycle.recordUs(nowUs() - start);

@@ -1,6 +1,9 @@
 // formatReport is pure: a fixed result gives a fixed text. Thresholds and hints.
 import test from 'ava';
-import { checkThresholds, formatReport, limitHints, totalLoss, type LoadResult } from './report.js';
+import { checkThresholds, formatReport, limitHints, thresholdChecks, totalLoss, type LoadResult } from './report.js';
+import { formatTick, type LoadTick } from './progress.js';
+import { LoadMetrics, rateStats } from './metrics.js';
+import { ProgressMeter } from './progress.js';
 
 const lat = (p50: number, max: number, count: number) => ({ p50, p90: p50 * 2, p97_5: p50 * 3, p99: p50 * 4, p999: p50 * 5, max, mean: p50 * 1.1, count });
 
@@ -42,11 +45,18 @@ function fixed(): LoadResult {
       latencyMs: lat(0.3, 4, 4995),
       jitterMs: 0.12,
       jitterMaxMs: 0.5,
-      relay: { framesIn: 6000, framesRelayed: 5990, dropped: 2 },
+      framesSentAll: 5900,
+      bindingSent: 100,
+      relay: { framesIn: 6000, framesForwarded: 5890, framesRelayed: 5890, framesBinding: 100, framesNoPeer: 8, dropped: 2 },
     },
     server: { cpuS: 4.5, rssPeakMB: 210.4, source: 'worker-thread', cpuIncludesHarness: false, rssIncludesHarness: true, pid: 1234 },
     hints: ['raise the thing'],
     startedAt: '2026-01-01T00:00:00.000Z',
+    perSecond: {
+      sent: { avg: 1000, stdev: 12.5, min: 980, max: 1020, samples: 10 },
+      delivered: { avg: 49999, stdev: 250, min: 49500, max: 50400, samples: 10 },
+      frames: { avg: 499.5, stdev: 1.5, min: 497, max: 501, samples: 10 },
+    },
   };
 }
 
@@ -61,10 +71,18 @@ target: embedded 127.0.0.1:40000 (udp 40001), tuned for load: no rate limit, no 
 │ Connect (ms) │ 1.5 │   3 │   4.5 │   6 │   7.5 │ 1.65 │    9 │     100 │
 └──────────────┴─────┴─────┴───────┴─────┴───────┴──────┴──────┴─────────┘
 
+┌──────────────┬────────┬───────┬────────┬────────┬─────────┐
+│ Per second   │    avg │ stdev │    min │    max │ samples │
+├──────────────┼────────┼───────┼────────┼────────┼─────────┤
+│ Sent         │  1,000 │  12.5 │    980 │  1,020 │      10 │
+│ Delivered    │ 49,999 │   250 │ 49,500 │ 50,400 │      10 │
+│ Voice frames │    500 │   1.5 │    497 │    501 │      10 │
+└──────────────┴────────┴───────┴────────┴────────┴─────────┘
+
 Deliveries: 499,990 of 500,000 expected, lost 10 (0.002%), 1 duplicates, 2 out of order
 Throughput: 10,000 sent (1,000 msg/s of 1,000 target), 49,999 deliveries/s
 Voice (opus): 5,000 frames sent, 4,995 of 5,000 expected received, lost 5 (0.100%), 0 duplicates, 0 out of order, jitter 0.12 ms (max 0.5 ms), 0 undecodable
-Relay: 6,000 frames in, 5,990 relayed, 2 dropped (whole run)
+Relay (whole run): 6,000 in, 5,890 relayed, 2 dropped, 100 binding (empty payload, not relayed), 8 with no other party bound yet; 5,890 datagrams out; clients sent 5,900 + 100 binding
 Errors: REFUSED 3, BUSY 1
 Disconnects: "too many connections from your address" ×3
 Server: 4.5 CPU s, 45% of one core, peak RSS 210 MB (embedded in a worker thread: CPU of its thread, RSS of the whole process)
@@ -143,4 +161,82 @@ test('limitHints - names the server flag for each refusal reason and for throttl
   t.true(hints.some((h) => h.includes('is the server running')));
   t.true(hints.some((h) => h.includes('--rate-limit') && h.includes('200 msg/s')));
   t.true(hints.some((h) => h.includes('target rate was not reached')));
+});
+
+test('formatReport - the relay line adds up: in = relayed + dropped + binding + no peer', (t) => {
+  const text = formatReport(fixed());
+  const m = /Relay \(whole run\): ([\d,]+) in, ([\d,]+) relayed, ([\d,]+) dropped, ([\d,]+) binding \([^)]*\), ([\d,]+) with no other party/.exec(text);
+  t.truthy(m);
+  const [inN, relayed, dropped, binding, noPeer] = m!.slice(1).map((x) => Number(x.replace(/,/g, '')));
+  t.is(inN, relayed! + dropped! + binding! + noPeer!);
+});
+
+test('formatReport - lists every threshold with ✓ or ✗, and none without thresholds', (t) => {
+  const text = formatReport(fixed(), { maxP99Ms: 5, maxLostCount: 14, maxErrors: 4 });
+  t.true(text.endsWith('Thresholds:\n  ✓ p99 latency 2 ms <= --max-p99 5 ms\n  ✗ lost 15 > --max-loss 14\n  ✓ errors 4 <= --max-errors 4\n'));
+  t.notRegex(formatReport(fixed()), /Thresholds/);
+  t.notRegex(formatReport(fixed(), {}), /Thresholds/);
+});
+
+test('thresholdChecks - failed checks are exactly what checkThresholds reports', (t) => {
+  const th = { maxP99Ms: 0.001, maxLostCount: 100, maxLostPercent: 0.001, maxErrors: 10 };
+  const checks = thresholdChecks(fixed(), th);
+  t.deepEqual(checks.map((c) => c.ok), [false, true, false, true]);
+  t.deepEqual(checks.filter((c) => !c.ok).map((c) => c.text), checkThresholds(fixed(), th));
+});
+
+test('formatReport - a run without per-second samples shows dashes, not zeros', (t) => {
+  const none = rateStats([]);
+  const text = formatReport({ ...fixed(), voice: undefined, perSecond: { sent: none, delivered: none } });
+  t.regex(text, /│ Sent +│ +- │ +- │ +- │ +- │ +0 │/);
+});
+
+test('rateStats - average, population stdev, min and max of per-second samples', (t) => {
+  t.deepEqual(rateStats([2, 4, 4, 4, 5, 5, 7, 9]), { avg: 5, stdev: 2, min: 2, max: 9, samples: 8 });
+  t.deepEqual(rateStats([]), { avg: 0, stdev: 0, min: 0, max: 0, samples: 0 });
+});
+
+const tick = (over: Partial<LoadTick>): LoadTick => ({
+  phase: 'warmup',
+  elapsedS: 1.5,
+  connected: 10,
+  sendRate: 100,
+  deliveryRate: 900,
+  frameRate: 0,
+  p99Ms: null,
+  voiceP99Ms: null,
+  errors: 0,
+  ...over,
+});
+
+test('formatTick - shows - for p99 before anything was measured, never 0.00 ms', (t) => {
+  const line = formatTick(tick({}));
+  t.is(line, '[warmup] 1.5s  10 connected  100 sent/s  900 deliveries/s  p99 - ms  0 errors');
+  t.notRegex(line, /0\.00/);
+  t.regex(formatTick(tick({ phase: 'measure', p99Ms: 0.004 })), /p99 0\.00 ms/);
+  t.regex(formatTick(tick({ phase: 'measure', p99Ms: 12.4 })), /p99 12 ms/);
+  t.is(formatTick(tick({ sendRate: 0, deliveryRate: 0, frameRate: 500 })), '[warmup] 1.5s  10 connected  500 frames/s  voice p99 - ms  0 errors');
+});
+
+test('formatTick - churn counts connects and disconnects per second', (t) => {
+  const line = formatTick(tick({ phase: 'measure', sendRate: 40, deliveryRate: 40, p99Ms: 1.25, churn: { connectRate: 20, disconnectRate: 19 } }));
+  t.is(line, '[measure] 1.5s  10 connected  20 connects/s  19 disconnects/s  40 notices/s  p99 1.25 ms  0 errors');
+});
+
+test('ProgressMeter - p99 is null until something is measured; churn ticks count connects and disconnects', (t) => {
+  const m = new LoadMetrics();
+  const meter = new ProgressMeter(m, { t0: performance.now(), churn: true, connected: () => 1 });
+  m.churn.connectsAll = 5;
+  m.churn.disconnectsAll = 4;
+  const first = meter.tick('warmup');
+  t.is(first.p99Ms, null);
+  t.is(first.voiceP99Ms, null);
+  t.true(first.churn!.connectRate > 0 && first.churn!.disconnectRate > 0);
+  t.true(first.churn!.connectRate > first.churn!.disconnectRate, '5 connects against 4 disconnects in the same interval');
+  m.latency.recordUs(1500);
+  const second = meter.tick('measure');
+  t.is(second.p99Ms, 1.5);
+  t.is(second.churn!.connectRate, 0, 'no connect since the last tick');
+  const text = new ProgressMeter(new LoadMetrics(), { t0: 0, churn: false, connected: () => 0 }).tick('ramp');
+  t.is(text.churn, undefined);
 });

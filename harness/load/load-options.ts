@@ -2,8 +2,8 @@
  * The options of a load run: their types, the check `new Harness(opts)` makes,
  * and the defaults (defaults.ts) filled in for the run.
  */
-import type { Limits } from '../core/index.js';
-import type { BuiltinPluginName } from '../index.js';
+import type { Limits } from '../../core/index.js';
+import type { BuiltinPluginName } from '../../plugins/index.js';
 import { DEFAULT_LOAD_OPTIONS, type LoadDefaults, type LoadMix, type LoadScenario } from './defaults.js';
 
 export interface EmbeddedOptions {

@@ -3,7 +3,7 @@ import test, { type ExecutionContext } from 'ava';
 import * as dgram from 'node:dgram';
 import { firstValueFrom, take, toArray } from 'rxjs';
 import { VoiceClient, voiceClock } from './voice-client.js';
-import { decodeVoiceFrame, encodeVoiceFrame } from '../plugins/voip/voice-frame.js';
+import { decodeVoiceFrame, encodeVoiceFrame } from '../../plugins/voip/voice-frame.js';
 
 /** Echoes every datagram to its sender and records what it got. */
 async function echo(t: ExecutionContext): Promise<{ port: number; got: Buffer[] }> {

@@ -4,10 +4,13 @@
  * check behind `parley load`'s exit code, and the hints about server limits.
  */
 import type { LoadScenario } from './defaults.js';
-import type { LatencySummaryMs } from './metrics.js';
+import type { LatencySummaryMs, RateStats } from './metrics.js';
+import type { RelayFrameCounts } from './embedded-server.js';
+import { formatTable } from './table.js';
 import type { ServerStats } from './server-stats.js';
 
-export type { LatencySummaryMs } from './metrics.js';
+export type { LatencySummaryMs, RateStats } from './metrics.js';
+export type { RelayFrameCounts } from './embedded-server.js';
 export type { ServerStats } from './server-stats.js';
 
 export interface LoadTarget {
@@ -39,8 +42,12 @@ export interface VoiceResult {
   jitterMs: number;
   /** The largest stream's jitter. */
   jitterMaxMs: number;
+  /** Voice frames with a payload sent over the whole run (warm-up and drain included). */
+  framesSentAll?: number;
+  /** Empty-payload binding frames sent over the whole run: the relay consumes them. */
+  bindingSent?: number;
   /** Embedded only: the relay's own counters for the whole run. */
-  relay?: { framesIn: number; framesRelayed: number; dropped: number };
+  relay?: RelayFrameCounts;
 }
 
 export interface ChurnResult {
@@ -98,6 +105,11 @@ export interface LoadResult {
   hints: string[];
   /** ISO time the run started. */
   startedAt: string;
+  /**
+   * Per-second counts over the measured window (one sample per progress tick whose second ended in it):
+   * messages (churn: commands) sent, deliveries (churn: notices), voice frames received.
+   */
+  perSecond?: { sent: RateStats; delivered: RateStats; frames?: RateStats };
 }
 
 /** Pass/fail limits of `parley load`. */
@@ -117,24 +129,46 @@ export function totalLoss(r: LoadResult): { lost: number; expected: number } {
   return { lost: r.lost + (r.voice?.framesLost ?? 0), expected: r.expected + (r.voice?.framesExpected ?? 0) };
 }
 
+/** One threshold's verdict; `text` reads as a comparison, `>` when it failed, `<=` when it passed. */
+export interface ThresholdCheck {
+  ok: boolean;
+  text: string;
+}
+
+/** Every threshold that `t` sets, passed or failed, in a fixed order (k6's summary). */
+export function thresholdChecks(r: LoadResult, t: LoadThresholds): ThresholdCheck[] {
+  const out: ThresholdCheck[] = [];
+  const cmp = (ok: boolean): string => (ok ? '<=' : '>');
+  if (t.maxP99Ms !== undefined) {
+    const p99 = Math.max(r.latencyMs.p99, r.voice?.latencyMs.p99 ?? 0);
+    const ok = p99 <= t.maxP99Ms;
+    out.push({ ok, text: `p99 latency ${fmtMs(p99)} ms ${cmp(ok)} --max-p99 ${fmtMs(t.maxP99Ms)} ms` });
+  }
+  const { lost, expected } = totalLoss(r);
+  if (t.maxLostCount !== undefined) {
+    const ok = lost <= t.maxLostCount;
+    out.push({ ok, text: `lost ${lost} ${cmp(ok)} --max-loss ${t.maxLostCount}` });
+  }
+  if (t.maxLostPercent !== undefined) {
+    const pct = expected > 0 ? (100 * lost) / expected : 0;
+    const ok = pct <= t.maxLostPercent;
+    out.push({ ok, text: `lost ${pct.toFixed(3)}% ${cmp(ok)} --max-loss ${t.maxLostPercent}%` });
+  }
+  if (t.maxErrors !== undefined) {
+    const ok = r.errorsTotal <= t.maxErrors;
+    out.push({ ok, text: `errors ${r.errorsTotal} ${cmp(ok)} --max-errors ${t.maxErrors}` });
+  }
+  return out;
+}
+
 /**
  * Checks a result against thresholds.
  * @returns one message per threshold that failed (empty: pass)
  */
 export function checkThresholds(r: LoadResult, t: LoadThresholds): string[] {
-  const failed: string[] = [];
-  if (t.maxP99Ms !== undefined) {
-    const p99 = Math.max(r.latencyMs.p99, r.voice?.latencyMs.p99 ?? 0);
-    if (p99 > t.maxP99Ms) failed.push(`p99 latency ${fmtMs(p99)} ms > --max-p99 ${fmtMs(t.maxP99Ms)} ms`);
-  }
-  const { lost, expected } = totalLoss(r);
-  if (t.maxLostCount !== undefined && lost > t.maxLostCount) failed.push(`lost ${lost} > --max-loss ${t.maxLostCount}`);
-  if (t.maxLostPercent !== undefined) {
-    const pct = expected > 0 ? (100 * lost) / expected : 0;
-    if (pct > t.maxLostPercent) failed.push(`lost ${pct.toFixed(3)}% > --max-loss ${t.maxLostPercent}%`);
-  }
-  if (t.maxErrors !== undefined && r.errorsTotal > t.maxErrors) failed.push(`errors ${r.errorsTotal} > --max-errors ${t.maxErrors}`);
-  return failed;
+  return thresholdChecks(r, t)
+    .filter((c) => !c.ok)
+    .map((c) => c.text);
 }
 
 /** Server flag to raise for each disconnect reason a parley server sends. */
@@ -199,13 +233,6 @@ function pct(part: number, whole: number): string {
   return whole > 0 ? `${((100 * part) / whole).toFixed(3)}%` : '0%';
 }
 
-function table(head: string[], rows: string[][]): string {
-  const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
-  const line = (l: string, m: string, r: string): string => l + widths.map((w) => '─'.repeat(w + 2)).join(m) + r;
-  const row = (cells: string[]): string => '│' + cells.map((s, c) => ` ${c === 0 ? s.padEnd(widths[c]!) : s.padStart(widths[c]!)} `).join('│') + '│';
-  return [line('┌', '┬', '┐'), row(head), line('├', '┼', '┤'), ...rows.map(row), line('└', '┴', '┘')].join('\n');
-}
-
 function latencyRow(name: string, s: LatencySummaryMs): string[] {
   return [name, ...[s.p50, s.p90, s.p97_5, s.p99, s.p999, s.mean, s.max].map(fmtMs), fmt(s.count, 0)];
 }
@@ -215,8 +242,27 @@ function counts(c: Record<string, number>): string {
   return e.length === 0 ? 'none' : e.map(([k, n]) => `${k} ${fmt(n, 0)}`).join(', ');
 }
 
-/** The summary table and totals of a run, as printed by `parley load`. Pure. */
-export function formatReport(r: LoadResult): string {
+function rateRow(name: string, s: RateStats): string[] {
+  return s.samples === 0 ? [name, '-', '-', '-', '-', '0'] : [name, fmtRate(s.avg), fmtRate(s.stdev), fmt(s.min, 0), fmt(s.max, 0), fmt(s.samples, 0)];
+}
+
+/** The relay's accounting: every frame in is forwarded, consumed as a binding, had no peer bound, or was dropped. */
+function relayLine(v: VoiceResult): string {
+  const rl = v.relay!;
+  const others = [`${fmt(rl.framesBinding, 0)} binding (empty payload, not relayed)`];
+  if (rl.framesNoPeer > 0) others.push(`${fmt(rl.framesNoPeer, 0)} with no other party bound yet`);
+  const sent = v.bindingSent !== undefined && v.framesSentAll !== undefined ? `; clients sent ${fmt(v.framesSentAll, 0)} + ${fmt(v.bindingSent, 0)} binding` : '';
+  return (
+    `Relay (whole run): ${fmt(rl.framesIn, 0)} in, ${fmt(rl.framesForwarded, 0)} relayed, ${fmt(rl.dropped, 0)} dropped, ${others.join(', ')}; ` +
+    `${fmt(rl.framesRelayed, 0)} datagrams out${sent}`
+  );
+}
+
+/**
+ * The summary table and totals of a run, as printed by `parley load`. Pure.
+ * @param thresholds when given, each one's ✓/✗ is listed
+ */
+export function formatReport(r: LoadResult, thresholds?: LoadThresholds): string {
   const out: string[] = [];
   const churn = r.scenario === 'churn';
   const text = r.senders > 0 || r.expected > 0;
@@ -234,8 +280,18 @@ export function formatReport(r: LoadResult): string {
   if (r.voice) rows.push(latencyRow('Voice (ms)', r.voice.latencyMs));
   if (r.churn) rows.push(latencyRow('Cycle (ms)', r.churn.cycleMs));
   rows.push(latencyRow('Connect (ms)', r.connectMs));
-  out.push(table(['Stat', 'p50', 'p90', 'p97.5', 'p99', 'p99.9', 'avg', 'max', 'count'], rows));
+  out.push(formatTable(['Stat', 'p50', 'p90', 'p97.5', 'p99', 'p99.9', 'avg', 'max', 'count'], rows));
   out.push('');
+  if (r.perSecond) {
+    const ps = r.perSecond;
+    const perRows: string[][] = [];
+    if (text) perRows.push(rateRow(churn ? 'Commands' : 'Sent', ps.sent), rateRow(churn ? 'Notices' : 'Delivered', ps.delivered));
+    if (ps.frames) perRows.push(rateRow('Voice frames', ps.frames));
+    if (perRows.length > 0) {
+      out.push(formatTable(['Per second', 'avg', 'stdev', 'min', 'max', 'samples'], perRows));
+      out.push('');
+    }
+  }
   if (text) {
     const what = churn ? 'USERJOIN/USERLEAVE notices' : 'Deliveries';
     out.push(
@@ -256,7 +312,7 @@ export function formatReport(r: LoadResult): string {
         `lost ${fmt(v.framesLost, 0)} (${pct(v.framesLost, v.framesExpected)}), ${fmt(v.duplicates, 0)} duplicates, ${fmt(v.outOfOrder, 0)} out of order, ` +
         `jitter ${fmtMs(v.jitterMs)} ms (max ${fmtMs(v.jitterMaxMs)} ms)${v.codec === 'opus' ? `, ${fmt(v.undecodable, 0)} undecodable` : ''}`,
     );
-    if (v.relay) out.push(`Relay: ${fmt(v.relay.framesIn, 0)} frames in, ${fmt(v.relay.framesRelayed, 0)} relayed, ${fmt(v.relay.dropped, 0)} dropped (whole run)`);
+    if (v.relay) out.push(relayLine(v));
   }
   if (r.churn) {
     const c = r.churn;
@@ -278,5 +334,10 @@ export function formatReport(r: LoadResult): string {
     out.push(`Server: ${fmt(s.cpuS, 2)} CPU s${share}, peak RSS ${fmt(s.rssPeakMB, 0)} MB (${where})`);
   }
   for (const h of r.hints) out.push(`Hint: ${h}`);
+  const checks = thresholds ? thresholdChecks(r, thresholds) : [];
+  if (checks.length > 0) {
+    out.push('Thresholds:');
+    for (const c of checks) out.push(`  ${c.ok ? '✓' : '✗'} ${c.text}`);
+  }
   return out.join('\n') + '\n';
 }

@@ -23,11 +23,13 @@ export interface LoadTick {
   deliveryRate: number;
   /** Voice frames received per second. */
   frameRate: number;
-  /** p99 delivery latency of the measured window so far, ms. */
-  p99Ms: number;
-  /** p99 voice frame latency of the measured window so far, ms. */
-  voiceP99Ms: number;
+  /** p99 delivery latency of the measured window so far, ms; null before the first measured delivery (warm-up). */
+  p99Ms: number | null;
+  /** p99 voice frame latency of the measured window so far, ms; null before the first measured frame. */
+  voiceP99Ms: number | null;
   errors: number;
+  /** Churn only: connections accepted and closed per second (what churn does). */
+  churn?: { connectRate: number; disconnectRate: number };
 }
 
 export interface LoadStart {
@@ -50,7 +52,7 @@ export class ProgressMeter {
   /** Churn counts its JOIN/LEAVE commands (`m.sent`) as sent. */
   readonly #churn: boolean;
   readonly #connected: () => number;
-  #last = { t: performance.now(), sent: 0, recv: 0, frames: 0 };
+  #last = { t: performance.now(), sent: 0, recv: 0, frames: 0, connects: 0, disconnects: 0 };
 
   constructor(m: LoadMetrics, opts: { t0: number; churn: boolean; connected: () => number }) {
     this.#m = m;
@@ -73,11 +75,38 @@ export class ProgressMeter {
       sendRate: Math.round((sentAll - last.sent) / dt),
       deliveryRate: Math.round((m.receivedAll - last.recv) / dt),
       frameRate: Math.round((m.voice.framesReceivedAll - last.frames) / dt),
-      p99Ms: m.latency.percentileMs(99),
-      voiceP99Ms: m.voice.latency.percentileMs(99),
+      p99Ms: m.latency.count > 0 ? m.latency.percentileMs(99) : null,
+      voiceP99Ms: m.voice.latency.count > 0 ? m.voice.latency.percentileMs(99) : null,
       errors: m.errorsTotal,
     };
-    this.#last = { t: now, sent: sentAll, recv: m.receivedAll, frames: m.voice.framesReceivedAll };
+    const c = m.churn;
+    if (this.#churn) {
+      tick.churn = { connectRate: Math.round((c.connectsAll - last.connects) / dt), disconnectRate: Math.round((c.disconnectsAll - last.disconnects) / dt) };
+    }
+    this.#last = { t: now, sent: sentAll, recv: m.receivedAll, frames: m.voice.framesReceivedAll, connects: c.connectsAll, disconnects: c.disconnectsAll };
     return tick;
   }
+}
+
+function n(v: number): string {
+  return Math.round(v).toLocaleString('en-US');
+}
+
+/** A latency in ms, `-` when nothing was measured yet. */
+function ms(v: number | null): string {
+  return v === null ? '-' : v >= 10 ? n(v) : v.toFixed(2);
+}
+
+/** One progress line, as `parley load` prints it. Pure. */
+export function formatTick(t: LoadTick): string {
+  let load: string;
+  if (t.churn) {
+    load = `${n(t.churn.connectRate)} connects/s  ${n(t.churn.disconnectRate)} disconnects/s  ${n(t.deliveryRate)} notices/s  p99 ${ms(t.p99Ms)} ms`;
+  } else {
+    const text = `${n(t.sendRate)} sent/s  ${n(t.deliveryRate)} deliveries/s  p99 ${ms(t.p99Ms)} ms`;
+    const voice = `${n(t.frameRate)} frames/s  voice p99 ${ms(t.voiceP99Ms)} ms`;
+    const hasVoice = t.frameRate > 0 || t.voiceP99Ms !== null;
+    load = hasVoice ? (t.sendRate > 0 || t.deliveryRate > 0 || t.p99Ms !== null ? `${text}  ${voice}` : voice) : text;
+  }
+  return `[${t.phase}] ${t.elapsedS.toFixed(1)}s  ${n(t.connected)} connected  ${load}  ${n(t.errors)} errors`;
 }

@@ -4,8 +4,20 @@
  * frames that do not decode.
  */
 import { readFile } from 'node:fs/promises';
-import OpusScript from 'opusscript';
-import type { PayloadDecoder } from './load-client.js';
+import type OpusScriptClass from 'opusscript';
+
+/** Decodes Opus payloads; throws on an undecodable one. */
+export interface PayloadDecoder {
+  decode(payload: Buffer): void;
+  /** Frees the decoder. */
+  close?(): void;
+}
+
+/** opusscript is a 1 MB WebAssembly module: loaded on first use only, so clients without Opus never pay for it. */
+function opusScript(): typeof OpusScriptClass {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('opusscript') as typeof OpusScriptClass;
+}
 
 export interface WavAudio {
   sampleRate: number;
@@ -82,6 +94,7 @@ export function encodeOpusFrames(wavFile: Buffer, frameMs = 20, maxSeconds = 30)
   const frameSize = (OPUS_RATE * frameMs) / 1000;
   const count = Math.min(Math.floor(pcm.length / frameSize), Math.floor((maxSeconds * 1000) / frameMs));
   if (count < 1) throw new Error(`WAV file holds less than one ${frameMs} ms frame of audio`);
+  const OpusScript = opusScript();
   const enc = new OpusScript(OPUS_RATE, 1, OpusScript.Application.VOIP);
   try {
     const frames: Buffer[] = [];
@@ -100,6 +113,7 @@ export async function readVoiceWav(file: string, frameMs = 20): Promise<Buffer[]
 
 /** One Opus decoder per receiver; `decode` throws on an invalid packet. */
 export function opusDecoder(): PayloadDecoder {
+  const OpusScript = opusScript();
   const dec = new OpusScript(OPUS_RATE, 1, OpusScript.Application.VOIP);
   return {
     decode(payload: Buffer): void {

@@ -3,7 +3,7 @@ import test from 'ava';
 import * as hdr from 'hdr-histogram-js';
 import { LatencyHistogram } from './metrics.js';
 import { encodeLoadFrame } from './load-voice.js';
-import { decodeVoiceFrame, encodeVoiceFrame, framePrefix } from '../plugins/voip/voice-frame.js';
+import { decodeVoiceFrame, encodeVoiceFrame, framePrefix } from '../../plugins/voip/voice-frame.js';
 
 test('LatencyHistogram - percentiles equal those of hdr-histogram-js at 3 digits', (t) => {
   const mine = new LatencyHistogram();

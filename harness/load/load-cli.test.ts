@@ -4,9 +4,9 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { LOAD_OPTIONS } from '../cli/load.js';
+import { LOAD_OPTIONS } from '../../cli/load.js';
 
-const MAIN = path.join(__dirname, '..', 'cli', 'main.js');
+const MAIN = path.join(__dirname, '..', '..', 'cli', 'main.js');
 
 function parley(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {

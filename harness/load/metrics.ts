@@ -107,6 +107,24 @@ export function round3(v: number): number {
   return Math.round(v * 1000) / 1000;
 }
 
+/** avg/stdev/min/max of once-a-second samples (autocannon's Req/Sec table); `samples` 0: none taken. */
+export interface RateStats {
+  avg: number;
+  stdev: number;
+  min: number;
+  max: number;
+  samples: number;
+}
+
+/** Statistics of per-second counts; population standard deviation. */
+export function rateStats(values: readonly number[]): RateStats {
+  const n = values.length;
+  if (n === 0) return { avg: 0, stdev: 0, min: 0, max: 0, samples: 0 };
+  const avg = values.reduce((a, b) => a + b, 0) / n;
+  const variance = values.reduce((a, v) => a + (v - avg) ** 2, 0) / n;
+  return { avg: round3(avg), stdev: round3(Math.sqrt(variance)), min: Math.min(...values), max: Math.max(...values), samples: n };
+}
+
 /** Counters of one run. Deliveries count only messages sent inside the measured window. */
 export class LoadMetrics {
   /** Text messages sent in the measured window. */
@@ -141,6 +159,8 @@ export class LoadMetrics {
     /** Frames of any time, for progress. */
     framesSentAll: 0,
     framesReceivedAll: 0,
+    /** Empty-payload binding frames sent (whole run); the relay consumes them without relaying. */
+    bindingSent: 0,
     latency: new LatencyHistogram(),
   };
 
@@ -151,6 +171,9 @@ export class LoadMetrics {
     failed: 0,
     /** One whole cycle. */
     cycle: new LatencyHistogram(),
+    /** Connections that reached ACCEPT, and connections closed, of any time (progress). */
+    connectsAll: 0,
+    disconnectsAll: 0,
   };
 
   /** `ERROR <CODE>` lines, refused connections (`REFUSED`), socket errors (their errno code). */

@@ -7,49 +7,10 @@
  * become strings. `LoadVoice` (load-voice.ts) is its UDP voice side.
  */
 import * as net from 'node:net';
-import { performance } from 'node:perf_hooks';
-import { LineSplitter, LINE_TOO_LONG, parseServerLine, PROTOCOL_VERSION, type ServerMessage } from '../core/index.js';
-import { bump, type LoadMetrics } from './metrics.js';
+import { LineSplitter, LINE_TOO_LONG, parseServerLine, PROTOCOL_VERSION, type ServerMessage } from '../../core/index.js';
+import { bump } from './metrics.js';
 import type { LoadVoice } from './load-voice.js';
-
-/** Microseconds on the monotonic clock: text message timestamps and receive times. */
-export function nowUs(): number {
-  return performance.now() * 1000;
-}
-
-/** Milliseconds on the wall-aligned clock of `VoiceFrame.ts` (as the harness's VoiceClient uses). */
-export function voiceNowMs(): number {
-  return performance.timeOrigin + performance.now();
-}
-
-/** Decodes Opus payloads; throws on an undecodable one. */
-export interface PayloadDecoder {
-  decode(payload: Buffer): void;
-  /** Frees the decoder. */
-  close?(): void;
-}
-
-/** What every load client of one run shares. */
-export interface LoadContext {
-  readonly host: string;
-  readonly port: number;
-  /** The voice relay's UDP address. */
-  readonly udpHost: string;
-  readonly udpPort: number;
-  /** Random letters in every nick and channel of this run. */
-  readonly tag: string;
-  readonly m: LoadMetrics;
-  /** The measured window on the `nowUs` clock; messages stamped inside it count. */
-  measureStartUs: number;
-  measureEndUs: number;
-  /** The same window on the voice clock (ms). */
-  measureStartVoiceMs: number;
-  measureEndVoiceMs: number;
-  /** Called when an observer saw a delivery (open-loop senders may continue). */
-  wake(): void;
-  /** Per voice receiver, when frames are Opus (--voice-wav). */
-  newDecoder?: () => PayloadDecoder;
-}
+import { nowUs, TWO32, type LoadContext } from './load-context.js';
 
 const M = 0x4d;
 const S = 0x53;
@@ -61,23 +22,6 @@ const L = 0x4c;
 const K = 0x4b;
 const SP = 0x20;
 const COLON = 0x3a;
-/** Keys a (sender, seq) pair in one number. */
-export const TWO32 = 0x1_0000_0000;
-
-/** Index encoded in a nick or a VoiceFrame's nick field: the digits after the run tag's letters. */
-export function digitsAfterLetters(buf: Buffer, start: number, end: number): number {
-  let i = start;
-  while (i < end && (buf[i]! < 0x30 || buf[i]! > 0x39)) i++;
-  let v = 0;
-  const from = i;
-  for (; i < end; i++) {
-    const d = buf[i]! - 0x30;
-    if (d < 0 || d > 9) break;
-    v = v * 10 + d;
-  }
-  return i === from ? -1 : v;
-}
-
 type Waiter = { pred: (m: ServerMessage) => boolean; resolve: (m: ServerMessage) => void; reject: (e: Error) => void; timer: NodeJS.Timeout };
 
 export class LoadClient {

@@ -1,8 +1,8 @@
 // The load harness end to end: every scenario at small N against an embedded
 // server, with exact delivery accounting; a remote server's limits; aborting.
 import test, { type ExecutionContext } from 'ava';
-import { createServer, builtinPlugins } from '../index.js';
-import { Harness, run, type LoadOptions } from './harness.js';
+import { createServer, builtinPlugins } from '../../index.js';
+import { formatReport, Harness, run, type LoadOptions } from './harness.js';
 import type { LoadResult } from './report.js';
 
 /** Short runs: exact counts do not need long ones. */
@@ -26,6 +26,16 @@ function voiceExact(t: ExecutionContext, r: LoadResult): void {
   t.is(v.duplicates, 0);
   t.is(v.outOfOrder, 0);
   t.true(v.latencyMs.count === v.framesReceived);
+}
+
+/** The relay's frames add up, and match what the clients sent: every datagram in is accounted for. */
+function relayAddsUp(t: ExecutionContext, r: LoadResult): void {
+  const v = r.voice!;
+  const rl = v.relay!;
+  t.is(rl.framesIn, rl.framesForwarded + rl.framesBinding + rl.framesNoPeer + rl.dropped, `relay: ${JSON.stringify(rl)}`);
+  t.is(rl.framesBinding, v.bindingSent!, 'every binding frame sent is counted as one');
+  t.is(rl.framesIn, v.framesSentAll! + v.bindingSent!, 'every datagram the clients sent reached the relay');
+  t.true(rl.framesBinding > 0);
 }
 
 test.serial('chat - every member receives every measured message of every sender, once and in order', async (t) => {
@@ -68,6 +78,10 @@ test.serial('voice - both parties of each call receive every measured frame of t
   t.is(r.voice!.framesExpected, r.voice!.framesSent, 'a frame reaches the one peer');
   t.true(r.voice!.relay!.framesRelayed >= r.voice!.framesReceived);
   t.is(r.voice!.relay!.dropped, 0);
+  relayAddsUp(t, r);
+  // One peer per frame: the frames relayed are the datagrams sent.
+  t.is(r.voice!.relay!.framesRelayed, r.voice!.relay!.framesForwarded);
+  t.regex(formatReport(r), /Relay \(whole run\): [\d,]+ in, [\d,]+ relayed, 0 dropped, [\d,]+ binding/);
 });
 
 test.serial('group-voice - every frame reaches the other members of its group', async (t) => {
@@ -77,6 +91,8 @@ test.serial('group-voice - every frame reaches the other members of its group', 
   // Groups of 3, 3 and 1: the lone member's frames reach nobody.
   t.true(r.voice!.framesExpected < r.voice!.framesSent * 2);
   t.true(r.voice!.framesExpected > r.voice!.framesSent);
+  relayAddsUp(t, r);
+  t.true(r.voice!.relay!.framesNoPeer > 0, 'the lone member talks to nobody');
 });
 
 test.serial('mixed - chat, dm and voice populations all deliver exactly', async (t) => {

@@ -5,9 +5,13 @@
  * order, latency and RFC 3550 jitter.
  */
 import * as dgram from 'node:dgram';
-import { framePrefix } from '../plugins/voip/voice-frame.js';
-import { digitsAfterLetters, TWO32, voiceNowMs, type LoadContext, type PayloadDecoder } from './load-client.js';
+import { framePrefix } from '../../plugins/voip/voice-frame.js';
+import type { PayloadDecoder } from '../client/opus.js';
+import { digitsAfterLetters, TWO32, voiceNowMs, type LoadContext } from './load-context.js';
 import { bump } from './metrics.js';
+import { encodeLoadFrame } from './voice-frame-fast.js';
+
+export { encodeLoadFrame } from './voice-frame-fast.js';
 
 /** Receive state of one sender's frames at one receiver. */
 interface VoiceStream {
@@ -64,6 +68,7 @@ export class LoadVoice {
 
   /** An empty-payload frame: binds this socket to (key, nick) at the relay. */
   bind(): void {
+    if (!this.#closed) this.#ctx.m.voice.bindingSent++;
     this.#send(Buffer.alloc(0), this.#seq, voiceNowMs());
   }
 
@@ -165,25 +170,4 @@ function readVarint(buf: Buffer, i: number): number {
     mul *= 128;
   }
   return -1;
-}
-
-/** Writes `v` (a non-negative integer below 2^53) as a varint at `i`; returns the end. */
-function writeVarint(buf: Buffer, i: number, v: number): number {
-  while (v >= 0x80) {
-    buf[i++] = (v % 0x80) | 0x80;
-    v = Math.floor(v / 0x80);
-  }
-  buf[i++] = v;
-  return i;
-}
-
-/** The datagram `LoadVoice` sends: a VoiceFrame behind its precomputed key+nick prefix. */
-export function encodeLoadFrame(prefix: Buffer, seq: number, ts: number, payload: Buffer): Buffer {
-  const buf = Buffer.allocUnsafe(prefix.length + 10 + 8 + 5 + payload.length);
-  prefix.copy(buf, 0);
-  let i = writeVarint(buf, prefix.length, seq * 2);
-  buf.writeDoubleLE(ts, i);
-  i = writeVarint(buf, i + 8, payload.length * 2);
-  payload.copy(buf, i);
-  return buf.subarray(0, i + payload.length);
 }

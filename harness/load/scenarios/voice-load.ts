@@ -4,7 +4,7 @@
  * staggered over the frame period (so the relay sees a steady stream, not a
  * burst every 20 ms).
  */
-import type { LoadContext } from '../load-client.js';
+import type { LoadContext } from '../load-context.js';
 import type { LoadVoice } from '../load-voice.js';
 
 export interface Talker {

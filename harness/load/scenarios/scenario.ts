@@ -4,7 +4,8 @@
  * that `PartsScenario` drives with the shared engines; `mixed` is several parts
  * at once. `churn` implements `Scenario` directly.
  */
-import type { LoadClient, LoadContext } from '../load-client.js';
+import type { LoadClient } from '../load-client.js';
+import type { LoadContext } from '../load-context.js';
 import { TextLoad, type TextSender } from './text-load.js';
 import { VoiceLoad, type Talker } from './voice-load.js';
 

@@ -1,5 +1,5 @@
 /** Where a run sends its load: the `target` of the options, or an embedded server started for it. */
-import { BUILTIN_PLUGIN_NAMES } from '../index.js';
+import { BUILTIN_PLUGIN_NAMES } from '../../plugins/index.js';
 import { EMBEDDED_LOAD_LIMITS } from './defaults.js';
 import { startEmbedded, type EmbeddedServer } from './embedded-server.js';
 import type { LoadOptions } from './load-options.js';

@@ -1,10 +1,10 @@
 /** Builds a run's `LoadResult` from its counters once it has drained. */
-import { DEFAULT_LIMITS } from '../core/index.js';
+import { DEFAULT_LIMITS } from '../../core/index.js';
 import type { LoadScenario } from './defaults.js';
-import type { RelayCounters } from './embedded-server.js';
+import type { RelayFrameCounts } from './embedded-server.js';
 import type { LoadClient } from './load-client.js';
 import type { LoadVoice } from './load-voice.js';
-import { round3, type LoadMetrics } from './metrics.js';
+import { rateStats, round3, type LoadMetrics } from './metrics.js';
 import { limitHints, type LoadResult, type LoadTarget } from './report.js';
 import type { Scenario } from './scenarios/index.js';
 import type { ServerStats } from './server-stats.js';
@@ -23,7 +23,9 @@ export interface RunFacts {
   scenario: Scenario;
   /** `opus` with a voice WAV, else `filler`. */
   codec: 'opus' | 'filler';
-  relay: RelayCounters | undefined;
+  relay: RelayFrameCounts | undefined;
+  /** Once-a-second counts taken during the measured window. */
+  perSecond: { sent: number[]; delivered: number[]; frames: number[] };
   server: ServerStats | undefined;
 }
 
@@ -63,6 +65,8 @@ export function loadResult(m: LoadMetrics, clients: readonly (LoadClient | undef
     hints: [],
     startedAt: r.startedAt,
   };
+  const perSecond: NonNullable<LoadResult['perSecond']> = { sent: rateStats(r.perSecond.sent), delivered: rateStats(r.perSecond.delivered) };
+  result.perSecond = perSecond;
   if (voiceClients.length > 0) {
     const v = m.voice;
     const jitters = voiceClients.flatMap((c) => c.voice.jitters());
@@ -79,7 +83,10 @@ export function loadResult(m: LoadMetrics, clients: readonly (LoadClient | undef
       jitterMs: jitters.length > 0 ? round3(jitters.reduce((a, b) => a + b, 0) / jitters.length) : 0,
       jitterMaxMs: jitters.length > 0 ? round3(Math.max(...jitters)) : 0,
     };
+    result.voice.bindingSent = v.bindingSent;
+    result.voice.framesSentAll = v.framesSentAll;
     if (relay) result.voice.relay = relay;
+    perSecond.frames = rateStats(r.perSecond.frames);
   }
   if (r.scenarioName === 'churn') {
     result.churn = { cycles: m.churn.cycles, failed: m.churn.failed, cyclesPerSec: per(m.churn.cycles), cycleMs: m.churn.cycle.summary() };

@@ -7,9 +7,9 @@
  */
 import { readlinkSync } from 'node:fs';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { DEFAULT_LIMITS, type Limits } from '../core/index.js';
-import { builtinPlugins, createServer, type BuiltinPluginName } from '../index.js';
-import { VoipPlugin } from '../plugins/voip/index.js';
+import { DEFAULT_LIMITS, type Limits } from '../../core/index.js';
+import { builtinPlugins, createServer, type BuiltinPluginName } from '../../plugins/index.js';
+import { VoipPlugin } from '../../plugins/voip/index.js';
 import { processSampler, readCpuTicks, clockTicks, type ServerSampler } from './server-stats.js';
 
 export interface EmbeddedServerOptions {
@@ -19,10 +19,17 @@ export interface EmbeddedServerOptions {
   thread?: 'worker' | 'main';
 }
 
-/** The relay's counters. */
-export interface RelayCounters {
+/**
+ * The voice relay's frame accounting over the whole run (a snapshot of `VoipPlugin.stats()`):
+ * `framesIn = framesForwarded + framesBinding + framesNoPeer + dropped`; `framesRelayed` counts
+ * datagrams sent, one per recipient.
+ */
+export interface RelayFrameCounts {
   framesIn: number;
+  framesForwarded: number;
   framesRelayed: number;
+  framesBinding: number;
+  framesNoPeer: number;
   dropped: number;
 }
 
@@ -36,7 +43,7 @@ export interface EmbeddedServer {
   readonly tuning: string;
   /** CPU of the server's thread (worker) or of the process (main), and the process's RSS. */
   sampler(): ServerSampler;
-  relayCounters(): Promise<RelayCounters | undefined>;
+  relayCounters(): Promise<RelayFrameCounts | undefined>;
   close(): Promise<void>;
 }
 
@@ -49,7 +56,7 @@ interface Listening {
   udpPort: number | undefined;
   tid: number;
 }
-type FromWorker = Listening | { type: 'relay'; relay: RelayCounters | undefined } | { type: 'closed' } | { type: 'failed'; message: string };
+type FromWorker = Listening | { type: 'relay'; relay: RelayFrameCounts | undefined } | { type: 'closed' } | { type: 'failed'; message: string };
 
 /** Starts an embedded server on 127.0.0.1, port 0. */
 export async function startEmbedded(opts: EmbeddedServerOptions): Promise<EmbeddedServer> {
@@ -88,9 +95,16 @@ async function startHere(opts: EmbeddedServerOptions, tuning: string): Promise<E
   };
 }
 
-function relayOf(voip: VoipPlugin): RelayCounters {
+function relayOf(voip: VoipPlugin): RelayFrameCounts {
   const s = voip.stats();
-  return { framesIn: s.framesIn, framesRelayed: s.framesRelayed, dropped: s.droppedTotal };
+  return {
+    framesIn: s.framesIn,
+    framesForwarded: s.framesForwarded,
+    framesRelayed: s.framesRelayed,
+    framesBinding: s.framesBinding,
+    framesNoPeer: s.framesNoPeer,
+    dropped: s.droppedTotal,
+  };
 }
 
 async function startWorker(opts: EmbeddedServerOptions, tuning: string): Promise<EmbeddedServer> {

@@ -2,7 +2,7 @@
 import test, { type ExecutionContext } from 'ava';
 import * as net from 'node:net';
 import { ClientError, ParleyClient } from './client.js';
-import type { ServerMessage } from '../core/actions.js';
+import type { ServerMessage } from '../../core/actions.js';
 
 /** The server end of one connection: lines received from the client, and a way to answer. */
 class Peer {

@@ -6,7 +6,8 @@
  * receivers), which bounds memory when the server falls behind.
  */
 import { autoWindow } from '../defaults.js';
-import { nowUs, type LoadClient, type LoadContext } from '../load-client.js';
+import type { LoadClient } from '../load-client.js';
+import { nowUs, type LoadContext } from '../load-context.js';
 
 export interface TextSender {
   readonly client: LoadClient;
