@@ -21,3 +21,5 @@ export { KERNEL_VERBS, type AuthHook, type AuthRequest, type AuthResult } from '
 export * from './server.js';
 export * from './test-transport.js';
 export * from './list-lines.js';
+export * from './ws-gateway.js';
+export { webHandler, type WebHandlerOptions } from './web-handler.js';

@@ -13,7 +13,7 @@ import type { Logger } from './logger.js';
 import type { Action, CustomAction } from './of-verb.js';
 import type { ServerEvent, PluginEvent, PluginFailure, SessionSummary } from './events.js';
 import { SessionRegistry } from './session-registry.js';
-import type { Session } from './session.js';
+import type { Session, UpgradeRequestInfo } from './session.js';
 import { format } from 'node:util';
 
 /** Verbs the kernel itself handles; no plugin may own them. */
@@ -26,6 +26,8 @@ export interface AuthRequest {
   /** The optional fourth `CONNECT` token. */
   token?: string;
   remoteAddress: string;
+  /** The HTTP upgrade request (headers, cookies, url) of a WebSocket client; absent on TCP. */
+  request?: UpgradeRequestInfo;
 }
 
 /** What an authentication hook may answer besides true/false. */
@@ -204,6 +206,7 @@ export class Kernel {
     if (!auth) return this.#accept(session, cmd);
     const req: AuthRequest = { nick: cmd.nick, realname: cmd.realname, version: cmd.version, remoteAddress: session.remoteAddress };
     if (cmd.token !== undefined) req.token = cmd.token;
+    if (session.transport.request !== undefined) req.request = session.transport.request;
     return (async () => {
       let result: AuthResult = { ok: false };
       try {

@@ -23,6 +23,9 @@ import type { ServerEvent, PluginEvent, PluginFailure } from './events.js';
 import type { ClientCommand } from './actions.js';
 import { formatCommand, formatServer } from './codec.js';
 import { CHANNEL_DIRECTORY } from './channel-directory.js';
+import { WebSocketGateway, type AttachHttpOptions, type GatewayHost } from './ws-gateway.js';
+import type { Server as HttpServer } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
 
 export interface ServerOptions {
   /** Plugins in start order. Default: none (the package's `createServer` defaults to all built-ins). */
@@ -72,6 +75,7 @@ export class ParleyServer {
   #net: net.Server | undefined;
   #early: net.Socket[] | undefined;
   #nextId = 1;
+  readonly #gateways: WebSocketGateway[] = [];
   #state: 'new' | 'listening' | 'closing' | 'closed' = 'new';
   #closing: Promise<void> | undefined;
 
@@ -183,6 +187,54 @@ export class ParleyServer {
     };
   }
 
+  /**
+   * Serves WebSocket clients on an existing HTTP(S) server (Express, Fastify...):
+   * upgrades on `path` become clients, with the limits of TCP clients. Starts the
+   * plugins if `listen` has not. The authentication hook sees the upgrade request.
+   * @example
+   * const http = createHttpServer(app);
+   * server.attachHttp(http, { path: '/parley' });
+   * http.listen(8080);
+   */
+  attachHttp(httpServer: HttpServer | HttpsServer, options?: AttachHttpOptions): WebSocketGateway {
+    if (this.#state === 'closing' || this.#state === 'closed') throw new ParleyError('PARLEY_ERR_CLOSED');
+    const gateway = new WebSocketGateway(this.#gatewayHost(), httpServer, options);
+    this.#gateways.push(gateway);
+    return gateway;
+  }
+
+  #gatewayHost(): GatewayHost {
+    const max = this.limits.maxConnectionsPerIp;
+    return {
+      limits: this.limits,
+      batcher: this.#batcher,
+      log: this.log,
+      ready: () => this.start(),
+      accepting: () => this.#state === 'new' || this.#state === 'listening',
+      admit: (ip) => {
+        const count = (this.#perIp.get(ip) ?? 0) + 1;
+        if (max > 0 && count > max) return false;
+        this.#perIp.set(ip, count);
+        return true;
+      },
+      release: (ip) => {
+        const left = (this.#perIp.get(ip) ?? 1) - 1;
+        if (left > 0) this.#perIp.set(ip, left);
+        else this.#perIp.delete(ip);
+      },
+      open: (transport) => {
+        const session = new Session(this.#nextId++, transport, this.limits.maxLineBytes);
+        this.#kernel.open(session);
+        return {
+          line: (buf) => this.#kernel.line(session, buf),
+          tooLong: () => this.#kernel.reply(session, 'LINE_TOO_LONG', this.limits.maxLineBytes),
+          badSyntax: (text) => this.#kernel.reply(session, 'BAD_SYNTAX', text),
+          closed: (reason) => this.#kernel.closed(session, reason),
+        };
+      },
+    };
+  }
+
   /** The bound address; throws before `listen`. */
   address(): { host: string; port: number } {
     if (!this.#address) throw new ParleyError('PARLEY_ERR_NOT_LISTENING');
@@ -271,6 +323,7 @@ export class ParleyServer {
     // Every session, socket-backed or attached, is told and closed.
     for (const session of [...this.#kernel.sessions.all()]) session.close('server shutting down');
     await Promise.all(sockets);
+    await Promise.all(this.#gateways.map((g) => g.close()));
     for (const raw of this.#rawTls) raw.destroy();
     await listenerClosed;
     await this.#host.stop();

@@ -7,10 +7,20 @@ import { formatServer } from './codec.js';
 import type { ServerMessage } from './actions.js';
 import type { WireErrorCode } from './errors.js';
 
-/** What a session writes to. `Connection` implements it for TCP and TLS. */
+/** The HTTP request that opened a WebSocket transport, as the authentication hook sees it. */
+export interface UpgradeRequestInfo {
+  /** Lower-cased header names, as Node's `IncomingMessage.headers` (cookies in `cookie`). */
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  /** Path and query of the upgrade request. */
+  readonly url: string;
+}
+
+/** What a session writes to. `Connection` implements it for TCP and TLS, `WsConnection` for WebSocket. */
 export interface Transport {
   readonly remoteAddress: string;
   readonly remotePort: number;
+  /** The HTTP upgrade request, for transports opened by one (WebSocket). */
+  readonly request?: UpgradeRequestInfo;
   write(buf: Buffer): void;
   /**
    * Closes. `notice`, when given, is sent first as `DISCONNECT: notice`;

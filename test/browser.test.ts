@@ -1,0 +1,214 @@
+// The web chat page and the browser client in a real browser: Debian's Chromium
+// driven by playwright-core. Skipped only when Chromium is missing outside CI.
+import test, { type ExecutionContext } from 'ava';
+import { existsSync, mkdirSync } from 'node:fs';
+import * as path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { builtinPlugins, webHandler } from '../index.js';
+import { connectInLobby, until } from './helpers.js';
+import { startWsServer } from './ws-helpers.js';
+
+const CHROMIUM = process.env['PARLEY_CHROMIUM'] ?? '/usr/bin/chromium';
+const ARTIFACTS = path.join(__dirname, '..', '..', 'test-artifacts');
+const CI = process.env['CI'] !== undefined && process.env['CI'] !== '' && process.env['CI'] !== 'false';
+const available = existsSync(CHROMIUM) || CI;
+if (!available) console.warn(`browser tests skipped: ${CHROMIUM} is missing (apt-get install chromium; under CI=true they run and fail instead)`);
+const browserTest = available ? test.serial : test.skip;
+
+let browser: Browser | undefined;
+
+/** The part of web/client's API these tests use (that module is compiled for browsers only). */
+interface Msg {
+  type: string;
+  channel: string;
+  recipient: string;
+  text: string;
+  event: string;
+  nick: string;
+}
+interface BrowserClient {
+  readonly closed: boolean;
+  subscribe(f: (m: Msg) => void): () => void;
+  join(channel: string): Promise<string[]>;
+  leave(channel: string): Promise<void>;
+  say(target: string, text: string): void;
+  waitFor(type: string, match?: (m: Msg) => boolean): Promise<Msg>;
+  talkRequest(nick: string): Promise<string>;
+  talkJoin(channel: string): Promise<{ key: string; nicks: string[] }>;
+  talkEnd(target: string, key: string): void;
+  close(): Promise<void>;
+}
+interface BrowserModule {
+  ParleyBrowserClient: { connect(url: string, nick: string): Promise<BrowserClient> };
+  ClientError: new (...args: never[]) => Error & { code: string };
+}
+
+test.before(async () => {
+  if (!available) return;
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-quic', '--no-first-run', '--disable-sync'],
+  });
+});
+
+test.after.always(async () => {
+  await browser?.close();
+});
+
+async function openPage(t: ExecutionContext, httpPort: number): Promise<Page> {
+  const context = await browser!.newContext({ viewport: { width: 1000, height: 560 } });
+  t.teardown(() => context.close());
+  const page = await context.newPage();
+  page.on('pageerror', (err) => t.log(`page error: ${err.message}`));
+  await page.goto(`http://127.0.0.1:${httpPort}/`);
+  return page;
+}
+
+async function login(t: ExecutionContext, httpPort: number, nick: string): Promise<Page> {
+  const page = await openPage(t, httpPort);
+  await page.fill('#login-nick', nick);
+  await page.click('#login-btn');
+  await page.waitForFunction((n) => document.getElementById('status')?.textContent === `connected as ${n}`, nick);
+  return page;
+}
+
+/** Sends a message in the page's current conversation. */
+async function say(page: Page, text: string): Promise<void> {
+  await page.fill('#msg-input', text);
+  await page.press('#msg-input', 'Enter');
+}
+
+/** Texts of the messages (not notices) of the page's current conversation, once there are `n`. */
+async function texts(page: Page, n: number): Promise<string[]> {
+  await page.waitForFunction((k) => document.querySelectorAll('#messages .msg:not(.notice)').length >= k, n, { timeout: 5000 });
+  return page.$$eval('#messages .msg:not(.notice)', (els) => els.map((e) => `${e.querySelector('.from')?.textContent}: ${e.querySelector('.text')?.textContent}`));
+}
+
+async function members(page: Page, n: number): Promise<string[]> {
+  await page.waitForFunction((k) => document.querySelectorAll('#members li').length === k, n, { timeout: 5000 });
+  return page.$$eval('#members li', (els) => els.map((e) => e.textContent ?? ''));
+}
+
+browserTest('browser - two pages and a TCP client exchange channel and direct messages, and join and leave channels', async (t) => {
+  const { port, httpPort } = await startWsServer(t, {}, {}, webHandler());
+  const ann = await login(t, httpPort, 'ann');
+  const ben = await login(t, httpPort, 'ben');
+  const cat = await connectInLobby(t, port, 'cat');
+  const catGot: string[] = [];
+  cat.messages$.subscribe((m) => m.type === 'MSG' && catGot.push(`${m.sender}>${m.recipient}: ${m.text}`));
+  t.deepEqual(await members(ann, 3), ['ann', 'ben', 'cat']);
+  t.deepEqual(await members(ben, 3), ['ann', 'ben', 'cat']);
+
+  // Channel: each one speaks in turn, and everyone else sees it.
+  await say(ann, 'hello from ann');
+  t.true(await until(() => catGot.length === 1));
+  await texts(ben, 1);
+  await say(ben, 'hello from ben');
+  t.true(await until(() => catGot.length === 2));
+  cat.say('#lobby', 'hello from cat');
+  const lobby = ['ann: hello from ann', 'ben: hello from ben', 'cat: hello from cat'];
+  t.deepEqual(await texts(ann, 3), lobby);
+  t.deepEqual(await texts(ben, 3), lobby);
+  t.deepEqual(catGot, ['ann>#lobby: hello from ann', 'ben>#lobby: hello from ben']);
+
+  // Direct messages: page to page, TCP to page, page to TCP.
+  await ann.click('#members li[data-nick="ben"]');
+  await say(ann, 'psst ben');
+  await ben.waitForSelector('#conversations li[data-conv="ann"] .unread');
+  t.is(await ben.textContent('#conversations li[data-conv="ann"] .unread'), '1');
+  await ben.click('#conversations li[data-conv="ann"]');
+  t.deepEqual(await texts(ben, 1), ['ann: psst ben']);
+  await say(ben, 'psst ann');
+  t.deepEqual(await texts(ann, 2), ['ann: psst ben', 'ben: psst ann']);
+  cat.say('ann', 'from cat, privately');
+  await ann.waitForSelector('#conversations li[data-conv="cat"]');
+  await ann.click('#conversations li[data-conv="cat"]');
+  t.deepEqual(await texts(ann, 1), ['cat: from cat, privately']);
+  await say(ann, 'back to cat');
+  t.true(await until(() => catGot.length === 3));
+  t.is(catGot[2], 'ann>cat: back to cat');
+  t.is(await ann.$$eval('#conversations li', (els) => els.length), 3, '#lobby, ben, cat');
+
+  // Join and leave from the page; the TCP client sees both.
+  await ann.fill('#join-input', 'dev');
+  await ann.click('#join-btn');
+  await ann.waitForSelector('#conversations li[data-conv="#dev"].current');
+  await cat.join('#dev');
+  t.deepEqual(await members(ann, 2), ['ann', 'cat']);
+  await ann.click('#conversations li[data-conv="#dev"] button');
+  t.deepEqual(await cat.waitFor('USERLEAVE', (m) => m.channel === '#dev'), { type: 'USERLEAVE', channel: '#dev', nick: 'ann' });
+  await ann.waitForFunction(() => document.querySelector('#conversations li[data-conv="#dev"]') === null);
+
+  await ann.click('#conversations li[data-conv="#lobby"]');
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await ann.screenshot({ path: path.join(ARTIFACTS, 'web-chat.png') });
+  t.log(`screenshot: ${path.join(ARTIFACTS, 'web-chat.png')}`);
+});
+
+browserTest('browser - a message carrying HTML is shown as text and runs nothing', async (t) => {
+  const { port, httpPort } = await startWsServer(t, {}, {}, webHandler());
+  const ann = await login(t, httpPort, 'ann');
+  const cat = await connectInLobby(t, port, 'cat');
+  const payload = '<img src=x onerror=window.__xss=1>';
+  cat.say('#lobby', payload);
+  await say(ann, `${payload} <b>bold</b>`);
+  t.deepEqual(await texts(ann, 2), [`cat: ${payload}`, `ann: ${payload} <b>bold</b>`]);
+  t.is(await ann.evaluate(() => (window as unknown as { __xss?: number }).__xss), undefined);
+  t.is(await ann.$$eval('#messages img, #messages b', (els) => els.length), 0, 'no element was created from the text');
+  t.true(await ann.isVisible(`#messages .text:text-is("${payload}")`));
+});
+
+browserTest('browser - ParleyBrowserClient joins, messages, waits and signals talks from a page', async (t) => {
+  const { port, httpPort } = await startWsServer(t, { plugins: builtinPlugins() }, {}, webHandler());
+  const page = await openPage(t, httpPort);
+  const dan = await connectInLobby(t, port, 'dan');
+  dan.messages$.subscribe((m) => m.type === 'TALK' && m.event === 'REQUEST' && dan.talkDeny(m.peer, m.key));
+  const result = await page.evaluate(async (url) => {
+    // Typed loosely: the page loads the built module, which the Node test program does not compile.
+    const { ParleyBrowserClient, ClientError } = (await import('/client/index.js' as string)) as BrowserModule;
+    const a = await ParleyBrowserClient.connect(url, 'eve');
+    const b = await ParleyBrowserClient.connect(url, 'fay');
+    const seen: string[] = [];
+    b.subscribe((m) => m.type === 'MSG' && seen.push(m.text));
+    const dev = await a.join('#dev');
+    const dev2 = await b.join('#DEV');
+    a.say('#dev', 'one');
+    const got = await b.waitFor('MSG', (m) => m.recipient === '#dev');
+    let refused = '';
+    try {
+      await a.join('bad channel');
+    } catch (err) {
+      refused = err instanceof TypeError ? 'TypeError' : String(err);
+    }
+    let busy = '';
+    try {
+      await a.leave('#nowhere');
+    } catch (err) {
+      busy = err instanceof ClientError ? err.code : String(err);
+    }
+    const key = await a.talkRequest('dan');
+    const denied = await a.waitFor('TALK', (m) => m.event === 'DENIED');
+    const group = await b.talkJoin('#dev');
+    const seenJoin = await a.waitFor('TALKJOIN', (m) => m.channel === '#dev');
+    b.talkEnd('#dev', group.key);
+    await a.waitFor('TALKLEAVE', (m) => m.channel === '#dev');
+    await b.leave('#dev');
+    await a.close();
+    await b.close();
+    return { dev, dev2, got, refused, busy, keyLength: key.length, denied: denied.event, group: group.nicks, seenJoin: seenJoin.nick, seen, closed: a.closed && b.closed };
+  }, `ws://127.0.0.1:${httpPort}/parley`);
+  t.deepEqual(result, {
+    dev: ['eve'],
+    dev2: ['eve', 'fay'],
+    got: { type: 'MSG', sender: 'eve', recipient: '#dev', text: 'one' },
+    refused: 'TypeError',
+    busy: 'NOT_IN_CHANNEL',
+    keyLength: result.keyLength,
+    denied: 'DENIED',
+    group: ['fay'],
+    seenJoin: 'fay',
+    seen: ['one'],
+    closed: true,
+  });
+  t.true(result.keyLength >= 16);
+});
