@@ -67,7 +67,7 @@ test('load - usage errors exit 2 with the reason', async (t) => {
     [['--max-p99', 'fast'], /--max-p99 expects a duration/],
     [['--mix', 'chat=1,video=2'], /unknown part "video"/],
     [['--clients', '1', '--scenario', 'dm'], /needs --clients 2/],
-    [['--bogus'], /Unknown option/],
+    [['--bogus'], /unknown flag '--bogus'/],
   ];
   const results = await Promise.all(cases.map(([args]) => parley(['load', ...args])));
   results.forEach((r, i) => {

@@ -14,6 +14,12 @@ export interface VoipOptions {
   recvBufferBytes: number;
   /** Send buffer of the UDP socket, bytes. Default 4 MiB. */
   sendBufferBytes: number;
+  /** Largest voice frame (header included) a participant may send, bytes; larger ones are dropped and counted. Default 1400. */
+  maxFrameBytes: number;
+  /** Voice frames per second one participant may send (token refill rate); past it frames are dropped and counted. Default 100. */
+  frameRate: number;
+  /** Voice frames one participant may send in one burst above the rate. Default 50. */
+  frameBurst: number;
 }
 
 export const DEFAULT_VOIP_OPTIONS: Readonly<VoipOptions> = Object.freeze({
@@ -22,6 +28,9 @@ export const DEFAULT_VOIP_OPTIONS: Readonly<VoipOptions> = Object.freeze({
   udpHost: undefined,
   recvBufferBytes: 4 * 1024 * 1024,
   sendBufferBytes: 4 * 1024 * 1024,
+  maxFrameBytes: 1400,
+  frameRate: 100,
+  frameBurst: 50,
 });
 
 export const VOIP_OPTIONS: InjectionToken<VoipOptions> = Symbol('parley.VoipOptions');
@@ -41,7 +50,7 @@ export function resolveVoipOptions(given: Partial<VoipOptions> = {}): VoipOption
   }
   const h = opts.udpHost;
   if (h !== undefined && (typeof h !== 'string' || h === '')) throw invalid('udpHost', 'must be a non-empty address');
-  for (const k of ['recvBufferBytes', 'sendBufferBytes'] as const) {
+  for (const k of ['recvBufferBytes', 'sendBufferBytes', 'maxFrameBytes', 'frameRate', 'frameBurst'] as const) {
     const b = opts[k];
     if (typeof b !== 'number' || !Number.isInteger(b) || b < 1) throw invalid(k, `must be a positive whole number, got ${String(b)}`);
   }
