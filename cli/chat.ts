@@ -36,7 +36,7 @@ export async function chat(argv: string[], input: In = process.stdin, output: Ou
   if (v.insecure && !v.tls) throw new UsageError('--insecure goes with --tls');
   const { host, port } = hostPort(v.target ?? CHAT_DEFAULT_TARGET, 'target');
   // Certificates are verified unless the user says otherwise.
-  const client = new ParleyClient({ host, port, tls: v.tls ? { rejectUnauthorized: !v.insecure } : false, timeoutMs: 10_000 });
+  const client = new ParleyClient({ host, port, tls: v.tls ? { rejectUnauthorized: !v.insecure } : false, timeoutMs: 20_000 });
   const paint = useColor(output.isTTY) ? COLORS : NO_COLORS;
   // Line editing, history and a prompt only when a person types at a terminal.
   const terminal = input.isTTY === true && output.isTTY === true;
