@@ -93,13 +93,14 @@ export async function chat(argv: string[], input: In = process.stdin, output: Ou
   const setPrompt = (): void => {
     if (terminal) rl.setPrompt(promptFor(client.nick || nick, current, paint));
   };
+  setPrompt();
   /** Talk keys by folded peer nick (or channel), and the latest request's peer. */
   const talks = new Map<string, { peer: string; key: string }>();
   let latestRequest: string | undefined;
   const sub = client.messages$.subscribe((m) => {
     if (m.type === 'JOINED') current = m.channel;
     if (m.type === 'LEFT' && current && foldCase(current) === foldCase(m.channel)) current = undefined;
-    if (m.type === 'JOINED' || m.type === 'LEFT') setPrompt();
+    if (m.type === 'ACCEPT' || m.type === 'JOINED' || m.type === 'LEFT') setPrompt();
     if (m.type === 'TALK') {
       if (m.event === 'ENDED' || m.event === 'DENIED') talks.delete(foldCase(m.peer));
       else talks.set(foldCase(m.peer), { peer: m.peer, key: m.key });
