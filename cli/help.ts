@@ -1,3 +1,4 @@
+import { DEFAULT_LOAD_OPTIONS as D } from '../harness/defaults.js';
 import { CHAT_COMMANDS_HELP } from './chat-view.js';
 
 /** Help text of the commands; `parley serve --help` is generated from its flag table (serve.ts). */
@@ -64,25 +65,25 @@ Load:
                            sides send 20 ms frames over UDP; group-voice: groups
                            of --group-size in a channel's group voice; mixed:
                            chat, dm and voice clients by --mix; churn: --clients
-                           loops of connect, JOIN, LEAVE, DISCONNECT [chat]
-  --clients N              simulated clients (churn: concurrent loops) [100]
-  --senders N              clients that send text [chat: 10, dm: all]
+                           loops of connect, JOIN, LEAVE, DISCONNECT [${D.scenario}]
+  --clients N              simulated clients (churn: concurrent loops) [${D.clients}]
+  --senders N              clients that send text [chat: ${D.senders}, dm: all]
   --rate N                 messages/s over all senders (churn: cycles/s);
-                           0 = open loop, bounded by --window [100]
-  --duration DURATION      measured time [10s]
-  --warmup DURATION        load before measuring, not counted [2s]
+                           0 = open loop, bounded by --window [${D.rate}]
+  --duration DURATION      measured time [${D.durationS}s]
+  --warmup DURATION        load before measuring, not counted [${D.warmupS}s]
   --ramp N                 clients connected per second; they join their
-                           channels once all are connected [500]
-  --payload-bytes N        bytes of each message's text and voice frame [100]
-  --mix LIST               mixed's weights [chat=70,dm=20,voice=10]
-  --group-size N           clients per group in group-voice [4]
-  --window N               messages a sender may have in flight [100, but at
+                           channels once all are connected [${D.ramp}]
+  --payload-bytes N        bytes of each message's text and voice frame [${D.payloadBytes}]
+  --mix LIST               mixed's weights [chat=${D.mix.chat},dm=${D.mix.dm},voice=${D.mix.voice}]
+  --group-size N           clients per group in group-voice [${D.groupSize}]
+  --window N               messages a sender may have in flight [${D.window}, but at
                            most ~20,000 deliveries per sender, at least 2]
   --voice-wav FILE         16-bit PCM WAV (mono or stereo, any rate: resampled
                            to 48 kHz) encoded once as 20 ms Opus frames that
                            talkers replay; receivers decode them [off: filler]
-  --setup-timeout DURATION time to connect and set up each client [30s]
-  --drain DURATION         time to wait for deliveries after the end [5s]
+  --setup-timeout DURATION time to connect and set up each client [${D.setupTimeoutS}s]
+  --drain DURATION         time to wait for deliveries after the end [${D.drainS}s]
 
 Output and exit code (0 pass; 1 a threshold failed, or no client got in; 2 usage error):
   --json FILE              also write the result as JSON to FILE; '-' prints it
