@@ -4,8 +4,67 @@
  */
 import type { ClientCommand, ServerMessage } from '../core/actions.js';
 
-/** One server message as a line for people; undefined for messages not shown (PING). */
-export function renderMessage(m: ServerMessage, me: string): string | undefined {
+/**
+ * `text` with every control character made visible, so that received text can
+ * never drive the terminal (clear the screen, move the cursor, retitle the
+ * window): C0 and DEL in caret notation (`^[`, `^M`, `^?`), C1 as `\x9b`.
+ */
+export function visible(text: string): string {
+  return text.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => {
+    const code = c.charCodeAt(0);
+    if (code < 0x20) return '^' + String.fromCharCode(code + 64);
+    if (code === 0x7f) return '^?';
+    return '\\x' + code.toString(16);
+  });
+}
+
+/** SGR colours of the chat view; all no-ops when colour is off. */
+export interface Paint {
+  dim(s: string): string;
+  bold(s: string): string;
+  red(s: string): string;
+  magenta(s: string): string;
+  cyan(s: string): string;
+}
+
+const sgr = (on: number, off: number) => (s: string) => `\x1b[${on}m${s}\x1b[${off}m`;
+const same = (s: string): string => s;
+export const COLORS: Paint = { dim: sgr(2, 22), bold: sgr(1, 22), red: sgr(31, 39), magenta: sgr(35, 39), cyan: sgr(36, 39) };
+export const NO_COLORS: Paint = { dim: same, bold: same, red: same, magenta: same, cyan: same };
+
+/** Colour when writing to a terminal and NO_COLOR (https://no-color.org) is unset or empty. */
+export function useColor(isTTY: boolean | undefined, env: NodeJS.ProcessEnv = process.env): boolean {
+  return isTTY === true && (env.NO_COLOR === undefined || env.NO_COLOR === '');
+}
+
+/** The input prompt: the current channel, if any, and the nick. */
+export function promptFor(nick: string, current: string | undefined, paint: Paint = NO_COLORS): string {
+  return `${current ? paint.cyan(visible(current)) + ' ' : ''}${paint.bold(visible(nick))}> `;
+}
+
+/**
+ * One server message as a line for people, every received field made
+ * {@link visible}; undefined for messages not shown (PING).
+ */
+export function renderMessage(m: ServerMessage, me: string, paint: Paint = NO_COLORS): string | undefined {
+  const text = describe(m, me);
+  if (text === undefined) return undefined;
+  const safe = visible(text);
+  if (paint === NO_COLORS) return safe;
+  switch (m.type) {
+    case 'MSG': {
+      if (!m.recipient.startsWith('#')) return paint.magenta(safe);
+      const prefix = visible(`[${m.recipient}] <${m.sender}>`);
+      return paint.cyan(visible(`[${m.recipient}]`)) + ' ' + paint.bold(visible(`<${m.sender}>`)) + safe.slice(prefix.length);
+    }
+    case 'ERROR':
+      return paint.red(safe);
+    default:
+      return paint.dim(safe);
+  }
+}
+
+function describe(m: ServerMessage, me: string): string | undefined {
   switch (m.type) {
     case 'ACCEPT':
       return `-- connected to ${m.hostname} as ${me}`;

@@ -1,47 +1,46 @@
 /** `parley load`: parses flags, runs the harness, renders progress and the report. The work is in harness/. */
 import { writeFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { BUILTIN_PLUGIN_NAMES, type BuiltinPluginName } from '../index.js';
 import { DEFAULT_LOAD_OPTIONS, LOAD_SCENARIOS, type LoadMix, type LoadScenario } from '../harness/load/defaults.js';
 import { formatTick, Harness, type LoadOptions } from '../harness/load/index.js';
 import { checkThresholds, formatReport, type LoadThresholds } from '../harness/load/report.js';
-import { hostPort, num, UsageError } from './args.js';
+import { duration, hostPort, num, parseFlags, port, UsageError, type FlagSpec } from './args.js';
 
+/**
+ * Every flag of `parley load`. No defaults here: a missing flag stays undefined
+ * and the harness fills it from DEFAULT_LOAD_OPTIONS.
+ */
 export const LOAD_OPTIONS = {
   target: { type: 'string' },
   embedded: { type: 'boolean' },
-  'embedded-thread': { type: 'string', default: 'worker' },
+  'embedded-thread': { type: 'string' },
   plugins: { type: 'string' },
-  scenario: { type: 'string', default: DEFAULT_LOAD_OPTIONS.scenario },
-  clients: { type: 'string', default: String(DEFAULT_LOAD_OPTIONS.clients) },
+  scenario: { type: 'string' },
+  clients: { type: 'string' },
   senders: { type: 'string' },
-  rate: { type: 'string', default: String(DEFAULT_LOAD_OPTIONS.rate) },
-  duration: { type: 'string', default: String(DEFAULT_LOAD_OPTIONS.durationS) },
-  warmup: { type: 'string', default: String(DEFAULT_LOAD_OPTIONS.warmupS) },
-  ramp: { type: 'string', default: String(DEFAULT_LOAD_OPTIONS.ramp) },
-  'payload-bytes': { type: 'string', default: String(DEFAULT_LOAD_OPTIONS.payloadBytes) },
+  rate: { type: 'string' },
+  duration: { type: 'string' },
+  warmup: { type: 'string' },
+  ramp: { type: 'string' },
+  'payload-bytes': { type: 'string' },
   mix: { type: 'string' },
-  'group-size': { type: 'string', default: String(DEFAULT_LOAD_OPTIONS.groupSize) },
+  'group-size': { type: 'string' },
   window: { type: 'string' },
   'voice-wav': { type: 'string' },
   'udp-port': { type: 'string' },
   'server-pid': { type: 'string' },
-  'setup-timeout': { type: 'string', default: String(DEFAULT_LOAD_OPTIONS.setupTimeoutS) },
-  drain: { type: 'string', default: String(DEFAULT_LOAD_OPTIONS.drainS) },
+  'setup-timeout': { type: 'string' },
+  drain: { type: 'string' },
   json: { type: 'string' },
   'max-p99': { type: 'string' },
   'max-loss': { type: 'string' },
   'max-errors': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
-} as const;
+} as const satisfies Record<string, FlagSpec>;
 
-/** `50ms`, `0.5s`, `250us` (or `µs`), or a bare number of ms, to ms. */
+/** `50ms`, `0.5s`, `250us` (or `µs`), or a bare number of ms, to ms (the one duration parser, bare unit ms). */
 export function parseDurationMs(value: string, flag: string): number {
-  const m = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*(ms|s|us|µs)?\s*$/.exec(value);
-  if (!m) throw new UsageError(`--${flag} expects a duration such as 50ms, 0.5s or 250us, got "${value}"`);
-  const n = Number(m[1]);
-  const unit = m[2] ?? 'ms';
-  return unit === 's' ? n * 1000 : unit === 'ms' ? n : n / 1000;
+  return duration(value, flag, { bare: 'ms' })!;
 }
 
 /** `5` (lost deliveries and voice frames, a count) or `0.1%` (of those expected). */
@@ -65,43 +64,44 @@ export function parseMix(value: string): LoadMix {
 
 /** Parses `parley load` flags into harness options and thresholds. */
 export function loadOptionsFrom(argv: string[]): { options: LoadOptions; thresholds: LoadThresholds; json: string | undefined } {
-  const { values: v } = parseArgs({ args: argv, options: LOAD_OPTIONS, strict: true, allowPositionals: false });
+  const v = parseFlags(argv, LOAD_OPTIONS);
+  const seconds = (flag: 'duration' | 'warmup' | 'setup-timeout' | 'drain', positive = false): number | undefined => {
+    const ms = duration(v[flag], flag, { positive });
+    return ms === undefined ? undefined : ms / 1000;
+  };
   if (v.target !== undefined && v.embedded) throw new UsageError('--target and --embedded are exclusive');
-  const scenario = v.scenario as LoadScenario;
+  const scenario = (v.scenario ?? DEFAULT_LOAD_OPTIONS.scenario) as LoadScenario;
   if (!LOAD_SCENARIOS.includes(scenario)) throw new UsageError(`--scenario must be one of ${LOAD_SCENARIOS.join(', ')}`);
-  const thread = v['embedded-thread'];
+  const thread = v['embedded-thread'] ?? 'worker';
   if (thread !== 'worker' && thread !== 'main') throw new UsageError('--embedded-thread must be worker or main');
   const options: LoadOptions = {
     scenario,
     clients: num(v.clients, 'clients', { min: 1, integer: true }),
     senders: num(v.senders, 'senders', { min: 0, integer: true }),
     rate: num(v.rate, 'rate', { min: 0 }),
-    durationS: num(v.duration, 'duration', { min: 0 }),
-    warmupS: num(v.warmup, 'warmup', { min: 0 }),
+    durationS: seconds('duration'),
+    warmupS: seconds('warmup'),
     ramp: num(v.ramp, 'ramp', { min: 0.001 }),
     payloadBytes: num(v['payload-bytes'], 'payload-bytes', { min: 0, integer: true }),
     groupSize: num(v['group-size'], 'group-size', { min: 2, integer: true }),
     window: num(v.window, 'window', { min: 1, integer: true }),
-    setupTimeoutS: num(v['setup-timeout'], 'setup-timeout', { min: 0.001 }),
-    drainS: num(v.drain, 'drain', { min: 0 }),
+    setupTimeoutS: seconds('setup-timeout', true),
+    drainS: seconds('drain'),
     serverPid: num(v['server-pid'], 'server-pid', { min: 1, integer: true }),
     voiceWav: v['voice-wav'],
   };
   if (v.mix !== undefined) options.mix = parseMix(v.mix);
-  if ((scenario === 'dm' || scenario === 'voice' || scenario === 'group-voice') && options.clients! < 2) {
+  if ((scenario === 'dm' || scenario === 'voice' || scenario === 'group-voice') && (options.clients ?? DEFAULT_LOAD_OPTIONS.clients) < 2) {
     throw new UsageError(`--scenario ${scenario} needs --clients 2 or more`);
   }
-  const udpPort = num(v['udp-port'], 'udp-port', { min: 1, integer: true });
-  if (udpPort !== undefined && udpPort > 65535) throw new UsageError(`--udp-port: port ${udpPort} is out of range`);
+  const udpPort = port(v['udp-port'], 'udp-port', 1);
   if (v.target !== undefined) {
-    const t = hostPort(v.target, 'target');
-    if (t.port === 0) throw new UsageError('--target needs a port');
-    options.target = { ...t, udpPort };
+    options.target = { ...hostPort(v.target, 'target'), udpPort };
   } else {
     if (udpPort !== undefined) throw new UsageError('--udp-port goes with --target');
     const names = (v.plugins ?? BUILTIN_PLUGIN_NAMES.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
     for (const n of names) {
-      if (!(BUILTIN_PLUGIN_NAMES as readonly string[]).includes(n)) throw new UsageError(`--plugins: unknown plugin "${n}" (available: ${BUILTIN_PLUGIN_NAMES.join(', ')})`);
+      if (!(BUILTIN_PLUGIN_NAMES as readonly string[]).includes(n)) throw new UsageError(`--plugins: unknown plugin '${n}' (available: ${BUILTIN_PLUGIN_NAMES.join(', ')})`);
     }
     options.embedded = { plugins: names as BuiltinPluginName[], thread };
   }

@@ -1,83 +1,148 @@
 /** `parley serve`: run a server until SIGINT/SIGTERM. */
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
-import { createLogger, LOG_LEVELS, type LogLevel, type Limits } from '../core/index.js';
+import { createLogger, DEFAULT_HOST, DEFAULT_LIMITS, DEFAULT_PORT, LOG_LEVELS, type Limits, type LogLevel } from '../core/index.js';
+import { DEFAULT_PING_OPTIONS } from '../plugins/ping/options.js';
+import { DEFAULT_CHANNELS_OPTIONS } from '../plugins/channels/options.js';
+import { DEFAULT_VOIP_OPTIONS } from '../plugins/voip/options.js';
 import { BUILTIN_PLUGIN_NAMES, builtinPlugins, createServer, VoipPlugin, type BuiltinPluginName } from '../index.js';
-import { num, seconds, UsageError } from './args.js';
+import { defined, duration, flagLines, formatBytes, formatMs, num, parseFlags, port, UsageError, type FlagSpec } from './args.js';
 
+/** Log level of `parley serve` (the library's own default is quieter). */
+export const SERVE_LOG_LEVEL: LogLevel = 'info';
+
+const L = DEFAULT_LIMITS;
+const n = (v: number): string => String(v);
+const perS = (v: number, what: string, off = '0 = off'): string => (v === 0 ? `0 (${off})` : `${v} ${what}/s`);
+
+/**
+ * Every flag of `parley serve`, in help order. Defaults are read from the
+ * library's defaults objects (core/defaults.ts and each plugin's options.ts)
+ * for the help text; parsing leaves a missing flag undefined so the library
+ * applies the same default.
+ */
 export const SERVE_OPTIONS = {
-  host: { type: 'string', default: '127.0.0.1' },
-  port: { type: 'string', default: '7420' },
-  plugins: { type: 'string' },
-  'default-channel': { type: 'string', default: '#lobby' },
-  'ping-interval': { type: 'string', default: '60' },
-  'ping-timeout': { type: 'string', default: '150' },
-  'talk-timeout': { type: 'string', default: '30' },
-  'udp-port': { type: 'string' },
-  'udp-buffer': { type: 'string' },
-  'stats-interval': { type: 'string', default: '0' },
-  'max-line': { type: 'string', default: '8192' },
-  'rate-limit': { type: 'string', default: '50' },
-  'rate-burst': { type: 'string', default: '200' },
-  'max-per-ip': { type: 'string', default: '64' },
-  'send-queue': { type: 'string', default: '1048576' },
-  'handshake-timeout': { type: 'string', default: '30' },
-  hostname: { type: 'string' },
-  'tls-cert': { type: 'string' },
-  'tls-key': { type: 'string' },
-  'log-level': { type: 'string', default: 'info' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+  host: { type: 'string', arg: 'ADDR', help: 'bind address', shown: () => DEFAULT_HOST },
+  port: { type: 'string', arg: 'N', help: 'TCP port, 0 for any free one', shown: () => n(DEFAULT_PORT) },
+  plugins: { type: 'string', arg: 'LIST', help: 'comma-separated plugins', shown: () => `${BUILTIN_PLUGIN_NAMES.join(',')}: all available` },
+  'default-channel': {
+    type: 'string',
+    arg: 'NAME',
+    help: "channel joined after ACCEPT, 'none' for none",
+    shown: () => DEFAULT_CHANNELS_OPTIONS.defaultChannel ?? 'none',
+  },
+  'max-channels': { type: 'string', arg: 'N', help: 'channels on the server in all', shown: () => `${DEFAULT_CHANNELS_OPTIONS.maxChannels} channels` },
+  'ping-interval': { type: 'string', arg: 'DURATION', help: 'time between PINGs', shown: () => formatMs(DEFAULT_PING_OPTIONS.intervalMs) },
+  'ping-timeout': { type: 'string', arg: 'DURATION', help: 'time without the matching PONG before disconnect', shown: () => formatMs(DEFAULT_PING_OPTIONS.timeoutMs) },
+  'talk-timeout': { type: 'string', arg: 'DURATION', help: 'a talk request waits / a call may carry no voice', shown: () => formatMs(DEFAULT_VOIP_OPTIONS.talkTimeoutMs) },
+  'udp-port': { type: 'string', arg: 'N', help: 'voice relay UDP port', shown: () => 'the TCP port' },
+  'udp-buffer': { type: 'string', arg: 'BYTES', help: 'voice relay socket receive and send buffers', shown: () => formatBytes(DEFAULT_VOIP_OPTIONS.recvBufferBytes) },
+  'voice-max-frame': { type: 'string', arg: 'BYTES', help: 'largest voice frame a participant may send', shown: () => formatBytes(DEFAULT_VOIP_OPTIONS.maxFrameBytes) },
+  'voice-rate': { type: 'string', arg: 'N', help: 'voice frames per second per participant', shown: () => `${DEFAULT_VOIP_OPTIONS.frameRate} frames/s` },
+  'voice-burst': { type: 'string', arg: 'N', help: 'voice frames a participant may send above the rate', shown: () => `${DEFAULT_VOIP_OPTIONS.frameBurst} frames` },
+  'stats-interval': { type: 'string', arg: 'DURATION', help: 'log voice stats this often, 0 for never', shown: () => '0 (never)' },
+  'max-line': { type: 'string', arg: 'BYTES', help: 'longest line, terminator included', shown: () => formatBytes(L.maxLineBytes) },
+  'rate-limit': { type: 'string', arg: 'N', help: 'commands per second per client', shown: () => perS(L.rateLimit, 'commands', '0 = no limit') },
+  'rate-burst': { type: 'string', arg: 'N', help: 'commands a client may send in one burst', shown: () => `${L.rateBurst} commands` },
+  'max-connections': { type: 'string', arg: 'N', help: 'connections in all, 0 for no limit', shown: () => `${L.maxConnections} connections` },
+  'max-per-ip': { type: 'string', arg: 'N', help: 'connections per IP address, 0 for no limit', shown: () => `${L.maxConnectionsPerIp} connections` },
+  'connect-rate': { type: 'string', arg: 'N', help: 'new connections per second per IP, 0 for no limit', shown: () => perS(L.connectRatePerIp, 'connections') },
+  'connect-burst': { type: 'string', arg: 'N', help: 'new connections an IP may open in one burst', shown: () => `${L.connectBurstPerIp} connections` },
+  'send-queue': { type: 'string', arg: 'BYTES', help: 'unsent bytes per client before it is disconnected', shown: () => formatBytes(L.sendQueueBytes) },
+  'handshake-timeout': { type: 'string', arg: 'DURATION', help: 'time a connection may take to CONNECT', shown: () => formatMs(L.handshakeTimeoutMs) },
+  hostname: { type: 'string', arg: 'NAME', help: "name sent in 'ACCEPT: <hostname>'", shown: () => "the machine's hostname" },
+  'tls-cert': { type: 'string', arg: 'FILE', help: 'serve TLS with this certificate (PEM)', shown: () => 'off' },
+  'tls-key': { type: 'string', arg: 'FILE', help: 'private key (PEM) for --tls-cert', shown: () => 'off' },
+  'log-level': { type: 'string', arg: 'LEVEL', help: LOG_LEVELS.join(', '), shown: () => SERVE_LOG_LEVEL },
+  help: { type: 'boolean', short: 'h', help: 'this help' },
+} as const satisfies Record<string, FlagSpec>;
 
-export async function serve(argv: string[]): Promise<number> {
-  const { values: v } = parseArgs({ args: argv, options: SERVE_OPTIONS, strict: true, allowPositionals: false });
-  const level = v['log-level'] as LogLevel;
-  if (!LOG_LEVELS.includes(level)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
+/** The help of `parley serve`, generated from SERVE_OPTIONS. */
+export function serveHelp(): string {
+  return `Usage: parley serve [flags]
+
+Runs a parley server until SIGINT or SIGTERM, then closes gracefully
+(every client gets 'DISCONNECT: server shutting down'). Logs go to stderr.
+DURATION: 500ms, 10s, 2m, 1h; a bare number is seconds.
+
+Flags [default]:
+${flagLines(SERVE_OPTIONS)}`;
+}
+
+/** What the flags ask for, as `createServer` options; throws UsageError. Exported for tests. */
+export function serveConfigFrom(argv: string[]) {
+  const v = parseFlags(argv, SERVE_OPTIONS);
+  const level = (v['log-level'] ?? SERVE_LOG_LEVEL) as LogLevel;
+  if (!LOG_LEVELS.includes(level)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got '${level}'`);
   const names = (v.plugins ?? BUILTIN_PLUGIN_NAMES.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
-  for (const n of names) {
-    if (!(BUILTIN_PLUGIN_NAMES as readonly string[]).includes(n)) {
-      throw new UsageError(`--plugins: unknown plugin "${n}" (available: ${BUILTIN_PLUGIN_NAMES.join(', ')})`);
+  for (const name of names) {
+    if (!(BUILTIN_PLUGIN_NAMES as readonly string[]).includes(name)) {
+      throw new UsageError(`--plugins: unknown plugin '${name}' (available: ${BUILTIN_PLUGIN_NAMES.join(', ')})`);
     }
   }
   if (Boolean(v['tls-cert']) !== Boolean(v['tls-key'])) throw new UsageError('--tls-cert and --tls-key go together');
-  const limits: Partial<Limits> = {
-    maxLineBytes: num(v['max-line'], 'max-line', { min: 64, integer: true }),
+  const whole = (flag: keyof typeof SERVE_OPTIONS, min: number): number | undefined => num(v[flag] as string | undefined, flag, { min, integer: true });
+  const limits: Partial<Limits> = defined({
+    maxLineBytes: whole('max-line', 64),
     rateLimit: num(v['rate-limit'], 'rate-limit', { min: 0 }),
-    rateBurst: num(v['rate-burst'], 'rate-burst', { min: 1, integer: true }),
-    maxConnectionsPerIp: num(v['max-per-ip'], 'max-per-ip', { min: 0, integer: true }),
-    sendQueueBytes: num(v['send-queue'], 'send-queue', { min: 1024, integer: true }),
-    handshakeTimeoutMs: seconds(v['handshake-timeout'], 'handshake-timeout'),
-  };
-  const pingIntervalMs = seconds(v['ping-interval'], 'ping-interval')!;
-  const pingTimeoutMs = seconds(v['ping-timeout'], 'ping-timeout')!;
-  if (pingIntervalMs <= 0 || pingTimeoutMs <= 0) throw new UsageError('--ping-interval and --ping-timeout must be above 0');
-  const port = num(v.port, 'port', { min: 0, integer: true })!;
-  const talkTimeoutMs = seconds(v['talk-timeout'], 'talk-timeout')!;
-  if (talkTimeoutMs <= 0) throw new UsageError('--talk-timeout must be above 0');
-  const udpPort = num(v['udp-port'], 'udp-port', { min: 0, integer: true });
-  if (udpPort !== undefined && udpPort > 65535) throw new UsageError(`--udp-port: port ${udpPort} is out of range`);
-  const udpBuffer = num(v['udp-buffer'], 'udp-buffer', { min: 1, integer: true });
-  const statsMs = seconds(v['stats-interval'], 'stats-interval')!;
-  const dc = v['default-channel']!;
-  const logger = createLogger(level);
-  const server = createServer({
-    plugins: builtinPlugins(names as BuiltinPluginName[], {
-      ping: { intervalMs: pingIntervalMs, timeoutMs: pingTimeoutMs },
-      channels: { defaultChannel: dc === '' || dc === 'none' ? null : dc },
-      voip: { talkTimeoutMs, udpPort, recvBufferBytes: udpBuffer, sendBufferBytes: udpBuffer },
-    }),
-    hostname: v.hostname,
-    limits,
-    logger,
-    tls: v['tls-cert'] ? { cert: readFileSync(v['tls-cert']), key: readFileSync(v['tls-key']!) } : undefined,
+    rateBurst: whole('rate-burst', 1),
+    maxConnections: whole('max-connections', 0),
+    maxConnectionsPerIp: whole('max-per-ip', 0),
+    connectRatePerIp: num(v['connect-rate'], 'connect-rate', { min: 0 }),
+    connectBurstPerIp: whole('connect-burst', 1),
+    sendQueueBytes: whole('send-queue', 1024),
+    handshakeTimeoutMs: duration(v['handshake-timeout'], 'handshake-timeout', { positive: true }),
   });
-  const addr = await server.listen({ host: v.host, port });
+  const dc = v['default-channel'];
+  const udpBuffer = whole('udp-buffer', 1);
+  const plugins = {
+    ping: defined({
+      intervalMs: duration(v['ping-interval'], 'ping-interval', { positive: true }),
+      timeoutMs: duration(v['ping-timeout'], 'ping-timeout', { positive: true }),
+    }),
+    channels: defined({
+      defaultChannel: dc === undefined ? undefined : dc === '' || dc === 'none' ? null : dc,
+      maxChannels: whole('max-channels', 1),
+    }),
+    voip: defined({
+      talkTimeoutMs: duration(v['talk-timeout'], 'talk-timeout', { positive: true }),
+      udpPort: port(v['udp-port'], 'udp-port'),
+      recvBufferBytes: udpBuffer,
+      sendBufferBytes: udpBuffer,
+      maxFrameBytes: whole('voice-max-frame', 1),
+      frameRate: whole('voice-rate', 1),
+      frameBurst: whole('voice-burst', 1),
+    }),
+  };
+  return {
+    host: v.host ?? DEFAULT_HOST,
+    port: port(v.port, 'port') ?? DEFAULT_PORT,
+    names: names as BuiltinPluginName[],
+    plugins,
+    limits,
+    level,
+    hostname: v.hostname,
+    statsMs: duration(v['stats-interval'], 'stats-interval') ?? 0,
+    tls: v['tls-cert'] ? { certFile: v['tls-cert'], keyFile: v['tls-key']! } : undefined,
+  };
+}
+
+export async function serve(argv: string[]): Promise<number> {
+  const c = serveConfigFrom(argv);
+  const logger = createLogger(c.level);
+  const server = createServer({
+    plugins: builtinPlugins(c.names, c.plugins),
+    hostname: c.hostname,
+    limits: c.limits,
+    logger,
+    tls: c.tls ? { cert: readFileSync(c.tls.certFile), key: readFileSync(c.tls.keyFile) } : undefined,
+  });
+  const addr = await server.listen({ host: c.host, port: c.port });
   // On stdout, for people and for scripts that wait for the port.
-  process.stdout.write(`parley listening on ${addr.host}:${addr.port} with plugins ${names.join(', ')}\n`);
+  process.stdout.write(`parley listening on ${addr.host}:${addr.port} with plugins ${c.names.join(', ')}\n`);
   let statsTimer: NodeJS.Timeout | undefined;
-  if (statsMs > 0 && names.includes('voip')) {
+  if (c.statsMs > 0 && c.names.includes('voip')) {
     const voip = server.resolve(VoipPlugin);
-    statsTimer = setInterval(() => logger.info('voip stats', voip.stats()), statsMs);
+    statsTimer = setInterval(() => logger.info('voip stats', voip.stats()), c.statsMs);
     statsTimer.unref();
   }
   return new Promise<number>((resolve) => {

@@ -24,6 +24,12 @@ export interface Limits {
   coalesceAboveSockets: number;
   /** Longest coalescing delay, ms. Default 50. */
   maxCoalesceMs: number;
+  /** Connections to the server in all; past it a new one gets `DISCONNECT: server full`. 0 disables the cap. Default 20 000. */
+  maxConnections: number;
+  /** New connections per second per remote IP (token refill rate); 0 disables the throttle. Default 10. */
+  connectRatePerIp: number;
+  /** New connections one IP may open in one burst before the throttle applies. Default 20. */
+  connectBurstPerIp: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -36,6 +42,9 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   closeGraceMs: 2_000,
   coalesceAboveSockets: 1000,
   maxCoalesceMs: 50,
+  maxConnections: 20_000,
+  connectRatePerIp: 10,
+  connectBurstPerIp: 20,
 });
 
 /** The protocol version this server speaks. Clients with another MAJOR are refused. */
