@@ -5,8 +5,10 @@ export interface ChannelsOptions {
   defaultChannel: string | null;
   /** Channels one client may be in at once. Default 64. */
   maxChannelsPerUser: number;
+  /** Channels on the server in all; a `JOIN` that would create one more is `TOO_MANY_CHANNELS`. 0: no limit. Default 100 000. */
+  maxChannels: number;
 }
 
-export const DEFAULT_CHANNELS_OPTIONS: Readonly<ChannelsOptions> = Object.freeze({ defaultChannel: '#lobby', maxChannelsPerUser: 64 });
+export const DEFAULT_CHANNELS_OPTIONS: Readonly<ChannelsOptions> = Object.freeze({ defaultChannel: '#lobby', maxChannelsPerUser: 64, maxChannels: 100_000 });
 
 export const CHANNELS_OPTIONS: InjectionToken<ChannelsOptions> = Symbol('parley.ChannelsOptions');
