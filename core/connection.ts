@@ -38,7 +38,8 @@ export class Connection implements Flushable {
   #queueHead = 0;
   #queuedBytes = 0;
   #scheduled = false;
-  #waitingDrain = false;
+  /** Chunks handed to the socket whose write callback has not run yet. */
+  #inFlight = 0;
   #closed = false;
   #ended = false;
   #held = false;
@@ -56,8 +57,8 @@ export class Connection implements Flushable {
     }
     this.#pump();
   };
-  readonly #onDrain = (): void => {
-    this.#waitingDrain = false;
+  readonly #onWritten = (): void => {
+    this.#inFlight--;
     this.#writeOut();
   };
 
@@ -142,12 +143,13 @@ export class Connection implements Flushable {
     this.socket.destroy();
   }
 
-  /** Writes queued lines in chunks of whole Buffers, while the socket has nothing pending. */
+  /** Hands queued lines to the socket in chunks of whole Buffers, one chunk in flight at a time. */
   #writeOut(): void {
     const socket = this.socket;
     if (socket.destroyed) return;
     const q = this.#queue;
-    while (this.#queueHead < q.length && socket.writableLength === 0) {
+    // Another chunk only once the kernel took the last one whole (its callback may still be pending).
+    while (this.#queueHead < q.length && (this.#inFlight === 0 || socket.writableLength === 0)) {
       let n = 0;
       let end = this.#queueHead;
       while (end < q.length && (n === 0 || n + q[end]!.length <= WRITE_CHUNK)) n += q[end++]!.length;
@@ -155,20 +157,19 @@ export class Connection implements Flushable {
       for (let i = this.#queueHead; i < end; i++) q[i] = EMPTY;
       this.#queueHead = end;
       this.#queuedBytes -= n;
-      socket.write(chunk);
+      this.#inFlight++;
+      socket.write(chunk, this.#onWritten);
     }
-    if (this.#queueHead === q.length) {
-      q.length = 0;
-      this.#queueHead = 0;
-      if (this.#closed && !this.#ended) this.#endNow();
-    } else if (!this.#waitingDrain) {
+    if (this.#queueHead < q.length) {
       if (this.#queueHead > 1024) {
         this.#queue = q.slice(this.#queueHead);
         this.#queueHead = 0;
       }
-      this.#waitingDrain = true;
-      socket.once('drain', this.#onDrain);
+      return;
     }
+    q.length = 0;
+    this.#queueHead = 0;
+    if (this.#closed && !this.#ended) this.#endNow();
   }
 
   #overflow(): void {
