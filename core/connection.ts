@@ -27,6 +27,8 @@ const INPUT_HIGH_WATER = 64 * 1024;
  * and a `DISCONNECT` goes out right after what the kernel already took.
  */
 const WRITE_CHUNK = 64 * 1024;
+/** After a send-queue overflow the socket lingers this many grace periods for the reader to reach the notice. */
+const OVERFLOW_LINGER_GRACES = 10;
 const NUL = 0x00;
 const CR = 0x0d;
 
@@ -134,7 +136,7 @@ export class Connection implements Flushable {
       this.#queuedBytes += bye.length;
     }
     this.#finish(reason);
-    this.#endAfterQueue();
+    this.#endAfterQueue(this.limits.closeGraceMs);
   }
 
   /** Closes at once, discarding queued output. */
@@ -178,25 +180,30 @@ export class Connection implements Flushable {
     this.#queue = [];
     this.#queueHead = 0;
     this.#queuedBytes = 0;
-    this.close('send queue exceeded');
+    const bye = Buffer.from('DISCONNECT: send queue exceeded\n');
+    this.#queue.push(bye);
+    this.#queuedBytes += bye.length;
+    this.#finish('send queue exceeded');
+    // A slow reader gets longer to reach the notice: what it has not read is at most one chunk and the kernel's buffer.
+    this.#endAfterQueue(OVERFLOW_LINGER_GRACES * this.limits.closeGraceMs);
   }
 
-  #endAfterQueue(): void {
+  /**
+   * Ends the socket once the queue is written. Destroys it once the kernel holds
+   * everything (closing then still delivers it), or after `lingerMs` in all (a client
+   * that stops reading: only then may it see a line cut short).
+   */
+  #endAfterQueue(lingerMs: number): void {
     this.#writeOut();
-    // Bytes still wait for the client to read them: keep the socket while it makes
-    // progress, destroy it once it takes nothing for a grace period (or after ten).
     const socket = this.socket;
-    const grace = this.limits.closeGraceMs;
-    let last = Infinity;
-    let rounds = 0;
+    const grace = Math.max(1, this.limits.closeGraceMs);
+    const deadline = performance.now() + lingerMs;
     const check = (): void => {
       if (socket.destroyed) return;
-      const left = this.queuedBytes;
-      if (left === 0 || left >= last || ++rounds >= 10) {
+      if (this.queuedBytes === 0 || performance.now() >= deadline) {
         socket.destroy();
         return;
       }
-      last = left;
       setTimeout(check, grace).unref();
     };
     setTimeout(check, grace).unref();
