@@ -9,11 +9,36 @@ export interface Limits {
   rateLimit: number;
   /** Commands a client may send in one burst. Default 200. */
   rateBurst: number;
-  /** Connections per remote IP; 0 disables the limit. Default 64. */
+  /**
+   * Fan-out cost: a command costs one more token per this many recipients it
+   * reached (other clients written to while it ran). Default 100: a `JOIN` into a
+   * 3,000-member channel costs 30 more tokens. 0: recipients cost nothing.
+   */
+  fanoutRecipientsPerCommand: number;
+  /**
+   * Fan-out cost: a command costs one more token per this many bytes it made the
+   * server write to other clients. Default 1024: an 8 KB `MSG` to one user costs
+   * 9 tokens (at 50/s, about 45 KB/s per sender, so 4 senders stay within what a
+   * 300 KB/s reader drains, and a burst of 200 tokens is 200 KB, a fifth of the
+   * send queue). 0: bytes cost nothing.
+   */
+  fanoutBytesPerCommand: number;
+  /**
+   * Longest delay one command's fan-out cost may impose on its sender's next
+   * command, ms (the debt is capped at `rateLimit` x this). Default 10 000.
+   */
+  fanoutMaxDelayMs: number;
+  /** Connections per remote IP, counted from TCP accept (TLS handshakes included); 0 disables the limit. Default 64. */
   maxConnectionsPerIp: number;
+  /** Open connections in all, counted from TCP accept; 0: no limit. Default 20 000. */
+  maxConnections: number;
+  /** New connections per second per IP (token refill); 0 disables the throttle. Default 10. */
+  connectRatePerIp: number;
+  /** New connections one IP may open in a burst. Default 20. */
+  connectBurstPerIp: number;
   /** Bytes queued for one client and not yet written before it is disconnected. Default 1 MiB. */
   sendQueueBytes: number;
-  /** Milliseconds a connection may take to `CONNECT`. Default 30 000. */
+  /** Milliseconds a connection may take to `CONNECT`, from TCP accept (a TLS handshake included). Default 30 000. */
   handshakeTimeoutMs: number;
   /** Milliseconds the server waits for sockets to close on shutdown before destroying them. Default 2 000. */
   closeGraceMs: number;
@@ -24,31 +49,28 @@ export interface Limits {
   coalesceAboveSockets: number;
   /** Longest coalescing delay, ms. Default 50. */
   maxCoalesceMs: number;
-  /** Connections to the server in all; past it a new one gets `DISCONNECT: server full`. 0 disables the cap. Default 20 000. */
-  maxConnections: number;
-  /** New connections per second per remote IP (token refill rate); 0 disables the throttle. Default 10. */
-  connectRatePerIp: number;
-  /** New connections one IP may open in one burst before the throttle applies. Default 20. */
-  connectBurstPerIp: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxLineBytes: 8192,
   rateLimit: 50,
   rateBurst: 200,
+  fanoutRecipientsPerCommand: 100,
+  fanoutBytesPerCommand: 1024,
+  fanoutMaxDelayMs: 10_000,
   maxConnectionsPerIp: 64,
+  maxConnections: 20_000,
+  connectRatePerIp: 10,
+  connectBurstPerIp: 20,
   sendQueueBytes: 1024 * 1024,
   handshakeTimeoutMs: 30_000,
   closeGraceMs: 2_000,
   coalesceAboveSockets: 1000,
   maxCoalesceMs: 50,
-  maxConnections: 20_000,
-  connectRatePerIp: 10,
-  connectBurstPerIp: 20,
 });
 
 /** The protocol version this server speaks. Clients with another MAJOR are refused. */
-export const PROTOCOL_VERSION = '1.0.0';
+export const PROTOCOL_VERSION = '1.1.0';
 
 /** Default TCP port of `parley serve` and `npm start`. */
 export const DEFAULT_PORT = 7420;

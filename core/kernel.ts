@@ -140,6 +140,12 @@ export class Kernel {
 
   /** One decoded line, from a transport or injected by the host application. */
   text(session: Session, line: string): void | Promise<void> {
+    // NUL and a bare CR are refused on every transport (PROTOCOL.md section 1): relayed,
+    // a CR lets one client forge the look of another's line on a terminal.
+    if (line.indexOf('\0') !== -1 || line.indexOf('\r') !== -1) {
+      this.reply(session, 'BAD_SYNTAX', line.indexOf('\0') !== -1 ? 'NUL byte in line' : 'CR in line (only before LF)');
+      return;
+    }
     const raw = splitLine(line);
     if (raw === undefined) return;
     const verb = raw.verb;

@@ -26,6 +26,8 @@ import { CHANNEL_DIRECTORY } from './channel-directory.js';
 import { WebSocketGateway, type AttachHttpOptions, type GatewayHost } from './ws-gateway.js';
 import type { Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
+import { Admission, type Refusal } from './admission.js';
+import { normaliseIp } from './connection.js';
 
 export interface ServerOptions {
   /** Plugins in start order. Default: none (the package's `createServer` defaults to all built-ins). */
@@ -40,7 +42,20 @@ export interface ServerOptions {
   tls?: { key: string | Buffer; cert: string | Buffer };
   /** A logger, or the level for the default stderr logger. Default: 'warn'. */
   logger?: Logger | LogLevel;
+  /** Loopback clients skip the per-IP connection-rate throttle. Default true. */
+  exemptLoopback?: boolean;
 }
+
+/** One accepted TCP socket, from accept to close (TLS handshake included). */
+interface Accepted {
+  readonly raw: net.Socket;
+  readonly ip: string;
+  session?: Session;
+  conn?: Connection;
+}
+
+/** Running out of file descriptors is logged at most this often. */
+const EMFILE_LOG_INTERVAL_MS = 10_000;
 
 export interface ListenOptions {
   /** Default 127.0.0.1. */
@@ -68,12 +83,15 @@ export class ParleyServer {
   #address: { host: string; port: number } | undefined;
   readonly #batcher: WriteBatcher;
   readonly #connections = new Set<Connection>();
-  /** TLS only: raw sockets, so that close() can destroy those still in (or stuck after) the TLS handshake. */
-  readonly #rawTls = new Set<net.Socket>();
-  readonly #perIp = new Map<string, number>();
+  /** Every accepted TCP socket until it closes, so that caps and close() see TLS handshakes too. */
+  readonly #accepted = new Set<Accepted>();
+  readonly #admission: Admission;
   readonly #tlsOptions: ServerOptions['tls'];
+  #secureContext: tls.SecureContext | undefined;
   #net: net.Server | undefined;
-  #early: net.Socket[] | undefined;
+  #early: { socket: net.Socket; rec: Accepted }[] | undefined;
+  #lastFdLog = -Infinity;
+  #fdErrors = 0;
   #nextId = 1;
   readonly #gateways: WebSocketGateway[] = [];
   #state: 'new' | 'listening' | 'closing' | 'closed' = 'new';
@@ -84,6 +102,7 @@ export class ParleyServer {
     this.#batcher = new WriteBatcher({ coalesceAbove: this.limits.coalesceAboveSockets, maxDelayMs: this.limits.maxCoalesceMs });
     this.log = typeof options.logger === 'object' ? options.logger : createLogger(options.logger ?? 'warn');
     this.#tlsOptions = options.tls;
+    this.#admission = new Admission(this.limits, options.exemptLoopback ?? true);
     this.container = rootContainer.createChildContainer();
     const config = Object.freeze({ hostname: options.hostname ?? osHostname(), limits: this.limits, authenticate: options.authenticate });
     // The kernel reaches the plugins only through the host, created right after it.
@@ -123,20 +142,11 @@ export class ParleyServer {
   async listen(opts: ListenOptions = {}): Promise<{ host: string; port: number }> {
     if (this.#state !== 'new') throw new ParleyError(this.#state === 'listening' ? 'PARLEY_ERR_ALREADY_LISTENING' : 'PARLEY_ERR_CLOSED');
     this.#state = 'listening';
-    const onSocket = (s: net.Socket): void => this.#accept(s);
     this.#early = [];
-    const handshakeTimeout = this.limits.handshakeTimeoutMs > 0 ? this.limits.handshakeTimeoutMs : undefined;
-    const srv = this.#tlsOptions
-      ? tls.createServer({ ...this.#tlsOptions, allowHalfOpen: true, handshakeTimeout }, onSocket)
-      : net.createServer({ allowHalfOpen: true }, onSocket);
-    if (this.#tlsOptions) {
-      // A client that aborts the TLS handshake leaves a half-open socket (allowHalfOpen) that
-      // never reaches #accept; it would hold srv.close() until the handshake timeout.
-      srv.on('connection', (raw: net.Socket) => {
-        this.#rawTls.add(raw);
-        raw.once('close', () => this.#rawTls.delete(raw));
-      });
-    }
+    // TLS is layered on each accepted TCP socket here (not by tls.Server), so that caps,
+    // the handshake timer and close() cover a socket from accept, handshake included.
+    if (this.#tlsOptions) this.#secureContext = tls.createSecureContext(this.#tlsOptions);
+    const srv = net.createServer({ allowHalfOpen: true }, (raw) => this.#admit(raw, this.#secureContext));
     this.#net = srv;
     const host = opts.host ?? DEFAULT_HOST;
     await new Promise<void>((resolve, reject) => {
@@ -146,7 +156,8 @@ export class ParleyServer {
         resolve();
       });
     });
-    srv.on('error', (err) => this.log.error('listener error', err));
+    // Accept errors (EMFILE, ENFILE) do not stop a net.Server: log them, rate-limited, and go on.
+    srv.on('error', (err: NodeJS.ErrnoException) => this.#listenerError(err));
     const addr = srv.address() as net.AddressInfo;
     this.#address = { host: addr.address, port: addr.port };
     this.#host.address = { ...this.#address, ephemeral: (opts.port ?? DEFAULT_PORT) === 0 };
@@ -159,7 +170,7 @@ export class ParleyServer {
     // Sockets accepted while plugins started wait until now.
     const early = this.#early;
     this.#early = undefined;
-    for (const s of early) this.#accept(s);
+    for (const e of early) this.#accept(e.socket, e.rec);
     this.log.info(`listening on ${addr.address}:${addr.port}${this.#tlsOptions ? ' (TLS)' : ''}`);
     return { ...this.#address };
   }
@@ -204,24 +215,14 @@ export class ParleyServer {
   }
 
   #gatewayHost(): GatewayHost {
-    const max = this.limits.maxConnectionsPerIp;
     return {
       limits: this.limits,
       batcher: this.#batcher,
       log: this.log,
       ready: () => this.start(),
       accepting: () => this.#state === 'new' || this.#state === 'listening',
-      admit: (ip) => {
-        const count = (this.#perIp.get(ip) ?? 0) + 1;
-        if (max > 0 && count > max) return false;
-        this.#perIp.set(ip, count);
-        return true;
-      },
-      release: (ip) => {
-        const left = (this.#perIp.get(ip) ?? 1) - 1;
-        if (left > 0) this.#perIp.set(ip, left);
-        else this.#perIp.delete(ip);
-      },
+      admit: (ip) => this.#admission.admit(ip) === undefined,
+      release: (ip) => this.#admission.release(ip),
       open: (transport) => {
         const session = new Session(this.#nextId++, transport, this.limits.maxLineBytes);
         this.#kernel.open(session);
@@ -246,7 +247,7 @@ export class ParleyServer {
    * Works without `listen`, but plugins start only in `listen`.
    */
   handleSocket(socket: net.Socket): void {
-    this.#accept(socket);
+    this.#admit(socket, undefined);
   }
 
   /** Sends `MSG <from> <nick>: <text>` to a connected user. */
@@ -302,6 +303,11 @@ export class ParleyServer {
     return this.#kernel.sessions.size;
   }
 
+  /** Open TCP sockets, from accept to close: TLS handshakes and refused sockets not yet closed included. */
+  get socketCount(): number {
+    return this.#accepted.size;
+  }
+
   /**
    * Stops accepting, sends `DISCONNECT: server shutting down` to every client,
    * waits for every socket to close (destroying stragglers after the grace
@@ -316,7 +322,9 @@ export class ParleyServer {
     this.#state = 'closing';
     const srv = this.#net;
     const listenerClosed = srv?.listening ? new Promise<void>((r) => srv.close(() => r())) : Promise.resolve();
-    for (const s of this.#early ?? []) s.destroy();
+    for (const e of this.#early ?? []) e.socket.destroy();
+    // Sockets still in the TLS handshake have no session to tell.
+    for (const rec of this.#accepted) if (!rec.session) rec.raw.destroy();
     const sockets = [...this.#connections].map(
       (c) => new Promise<void>((r) => (c.socket.destroyed ? r() : c.socket.once('close', () => r()))),
     );
@@ -324,7 +332,7 @@ export class ParleyServer {
     for (const session of [...this.#kernel.sessions.all()]) session.close('server shutting down');
     await Promise.all(sockets);
     await Promise.all(this.#gateways.map((g) => g.close()));
-    for (const raw of this.#rawTls) raw.destroy();
+    for (const rec of this.#accepted) rec.raw.destroy();
     await listenerClosed;
     await this.#host.stop();
     this.#kernel.shutdown();
@@ -338,38 +346,110 @@ export class ParleyServer {
     return s;
   }
 
-  #accept(socket: net.Socket): void {
+  /**
+   * A new TCP socket: admission (caps and throttle), the handshake timer from
+   * accept, then TLS (when `secure`) or the connection itself.
+   */
+  #admit(raw: net.Socket, secure: tls.SecureContext | undefined): void {
+    if (this.#state !== 'listening' && this.#state !== 'new') {
+      raw.destroy();
+      return;
+    }
+    raw.on('error', () => {});
+    const ip = normaliseIp(raw.remoteAddress ?? '');
+    const refusal = this.#admission.admit(ip);
+    if (refusal !== undefined) {
+      this.#refuse(raw, refusal, secure !== undefined);
+      return;
+    }
+    const rec: Accepted = { raw, ip };
+    this.#accepted.add(rec);
+    const ms = this.limits.handshakeTimeoutMs;
+    // From accept, TLS included: a client that never finishes the handshake, or never
+    // sends CONNECT, holds its socket no longer than this.
+    const timer =
+      ms > 0
+        ? setTimeout(() => {
+            if (rec.session?.connected) return;
+            if (rec.conn) rec.conn.close('handshake timeout');
+            else raw.destroy();
+          }, ms).unref()
+        : undefined;
+    raw.once('close', () => {
+      clearTimeout(timer);
+      this.#accepted.delete(rec);
+      this.#admission.release(ip);
+    });
+    if (!secure) {
+      this.#accept(raw, rec);
+      return;
+    }
+    const socket = new tls.TLSSocket(raw, { isServer: true, secureContext: secure });
+    let done = false;
+    // Before the handshake completes, an error (tlsClientError) or the client's FIN ends it.
+    const abort = (): void => {
+      if (!done) socket.destroy();
+    };
+    socket.on('error', abort);
+    socket.once('end', abort);
+    socket.once('close', () => raw.destroy());
+    socket.once('secure', () => {
+      done = true;
+      socket.off('error', abort);
+      socket.off('end', abort);
+      this.#accept(socket, rec);
+    });
+  }
+
+  /** Tells a refused client why where the socket allows (plain TCP), then closes. */
+  #refuse(raw: net.Socket, reason: Refusal, secure: boolean): void {
+    if (secure) {
+      // Before a TLS handshake a text line would be noise; finishing one for a refused
+      // client would spend the CPU the refusal is saving.
+      raw.destroy();
+      return;
+    }
+    raw.end(`DISCONNECT: ${reason}\n`);
+    raw.resume(); // read (and discard) until the client's FIN, so the socket can finish closing
+    setTimeout(() => raw.destroy(), this.limits.closeGraceMs).unref();
+  }
+
+  #listenerError(err: NodeJS.ErrnoException): void {
+    if (err.code !== 'EMFILE' && err.code !== 'ENFILE') {
+      this.log.error('listener error', err);
+      return;
+    }
+    this.#fdErrors++;
+    const now = performance.now();
+    if (now - this.#lastFdLog < EMFILE_LOG_INTERVAL_MS) return;
+    this.#lastFdLog = now;
+    this.log.error(
+      `out of file descriptors (${err.code}): ${this.#fdErrors} connection(s) refused in the last ${EMFILE_LOG_INTERVAL_MS / 1000} s; ` +
+        `${this.#accepted.size} sockets open; raise the limit (ulimit -n) or lower maxConnections`,
+    );
+    this.#fdErrors = 0;
+  }
+
+  #accept(socket: net.Socket, rec: Accepted): void {
     if (this.#state !== 'listening' && this.#state !== 'new') {
       socket.destroy();
       return;
     }
     if (this.#early) {
-      this.#early.push(socket);
+      this.#early.push({ socket, rec });
       return;
     }
     const conn = new Connection(socket, this.limits, this.#batcher);
-    const ip = conn.remoteAddress;
-    const max = this.limits.maxConnectionsPerIp;
-    const count = (this.#perIp.get(ip) ?? 0) + 1;
-    if (max > 0 && count > max) {
-      socket.on('error', () => {});
-      socket.end('DISCONNECT: too many connections from your address\n');
-      socket.resume(); // read (and discard) until the client's FIN, so the socket can finish closing
-      setTimeout(() => socket.destroy(), this.limits.closeGraceMs).unref();
-      return;
-    }
-    this.#perIp.set(ip, count);
     this.#connections.add(conn);
     const session = new Session(this.#nextId++, conn, this.limits.maxLineBytes);
+    rec.conn = conn;
+    rec.session = session;
     this.#kernel.open(session);
     conn.start({
       line: (buf) => this.#kernel.line(session, buf),
       tooLong: () => this.#kernel.reply(session, 'LINE_TOO_LONG', this.limits.maxLineBytes),
       closed: (reason) => {
         this.#connections.delete(conn);
-        const left = (this.#perIp.get(ip) ?? 1) - 1;
-        if (left > 0) this.#perIp.set(ip, left);
-        else this.#perIp.delete(ip);
         this.#kernel.closed(session, reason);
       },
     });

@@ -21,7 +21,38 @@ export interface BatcherOptions {
   maxDelayMs: number;
 }
 
+/**
+ * What one client's command made the server write to others, while it ran
+ * synchronously: the fan-out cost charged to that client's rate limit.
+ */
+export class FanoutMeter {
+  /** The connection whose command is running, or undefined. */
+  sender: Flushable | undefined;
+  recipients = 0;
+  bytes = 0;
+
+  begin(sender: Flushable): void {
+    this.sender = sender;
+    this.recipients = 0;
+    this.bytes = 0;
+  }
+
+  /** Called by every connection's write: counts it unless it goes to the sender. */
+  count(to: Flushable, bytes: number): void {
+    if (this.sender !== undefined && this.sender !== to) {
+      this.recipients++;
+      this.bytes += bytes;
+    }
+  }
+
+  end(): void {
+    this.sender = undefined;
+  }
+}
+
 export class WriteBatcher {
+  /** Shared by the server's connections: fan-out is counted where writes are queued. */
+  readonly meter = new FanoutMeter();
   #dirty: Flushable[] = [];
   #scheduled = false;
   #delayMs = 0;

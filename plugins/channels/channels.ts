@@ -56,12 +56,22 @@ export class ChannelsPlugin implements PluginHooks, ChannelDirectory {
     if (!existing?.members.has(session) && this.store.channelsOf(session).size >= this.options.maxChannelsPerUser) {
       throw new ProtocolError('TOO_MANY_CHANNELS', this.options.maxChannelsPerUser);
     }
+    if (!existing && this.#serverFull()) {
+      // Not thrown: the code's default text is about the user's own channels.
+      session.error('TOO_MANY_CHANNELS', `the server has ${this.options.maxChannels} channels, its limit`);
+      return;
+    }
     const { channel, already } = this.store.join(session, name);
     session.send({ type: 'JOINED', channel: channel.name });
     channel.sendUserlist(session);
     if (already) return;
     this.#toOthers(channel, session, formatServer({ type: 'USERJOIN', channel: channel.name, nick: session.nick }));
     this.ctx.emit({ type: 'joined', nick: session.nick, channel: channel.name });
+  }
+
+  #serverFull(): boolean {
+    const max = this.options.maxChannels;
+    return max > 0 && this.store.size >= max;
   }
 
   // ChannelDirectory

@@ -7,7 +7,7 @@ export { ChannelsPlugin, CHANNELS_OPTIONS, DEFAULT_CHANNELS_OPTIONS, type Channe
 /**
  * Channels plugin: owns `JOIN` and `LEAVE`, puts every client in the default channel,
  * and provides the {@link CHANNEL_DIRECTORY} other plugins and `server.broadcast` use.
- * @param options defaultChannel (default '#lobby', null for none), maxChannelsPerUser (default 64)
+ * @param options defaultChannel (default '#lobby', null for none), maxChannelsPerUser (default 64), maxChannels (default 100 000, 0: none)
  */
 export function channelsPlugin(options: Partial<ChannelsOptions> = {}): Plugin {
   const opts = resolveChannelsOptions(options);

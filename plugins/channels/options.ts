@@ -5,7 +5,7 @@ export interface ChannelsOptions {
   defaultChannel: string | null;
   /** Channels one client may be in at once. Default 64. */
   maxChannelsPerUser: number;
-  /** Channels on the server in all; a `JOIN` that would create one more is refused. Default 100 000. */
+  /** Channels on the server in all; a `JOIN` that would create one more is `TOO_MANY_CHANNELS`. 0: no limit. Default 100 000. */
   maxChannels: number;
 }
 
@@ -18,5 +18,6 @@ export function resolveChannelsOptions(given?: Partial<ChannelsOptions>): Channe
   return resolveOptions('channels', DEFAULT_CHANNELS_OPTIONS, given, {
     defaultChannel: (v) => (v === null || (typeof v === 'string' && isValidChannel(v)) ? undefined : `"${String(v)}" is not a valid channel name`),
     maxChannelsPerUser: whole(1),
+    maxChannels: whole(0),
   });
 }

@@ -15,6 +15,9 @@ import {
   type PluginHooks,
 } from '../../core/index.js';
 
+/** Bytes a relayed line may exceed the line limit by (its prefix; PROTOCOL.md section 1). */
+const RELAY_SLACK = 64;
+
 export class ImPlugin implements PluginHooks {
   /** Absent without the channels plugin: then every channel target is NOT_IN_CHANNEL. */
   #channels: ChannelDirectory | undefined;
@@ -48,10 +51,14 @@ export class ImPlugin implements PluginHooks {
     this.ctx.emit({ type: 'message', from: session.nick, to: to.nick, text });
   }
 
-  /** The relayed line, refused when the sender's prefix would push it past the line limit. */
+  /**
+   * The relayed line. A client line within the limit always fits: the relay adds
+   * the sender's nick and a space or two, and PROTOCOL.md section 1 lets relayed
+   * lines exceed the limit by up to 64 bytes.
+   */
   #encode(sender: string, recipient: string, text: string): Buffer {
     const buf = Buffer.from(formatServer({ type: 'MSG', sender, recipient, text }));
-    if (buf.length > this.#maxLine) throw new ProtocolError('LINE_TOO_LONG', this.#maxLine);
+    if (buf.length > this.#maxLine + RELAY_SLACK) throw new ProtocolError('BAD_SYNTAX', 'message too long to relay');
     return buf;
   }
 }
