@@ -62,6 +62,14 @@ export class MemoryCluster implements Cluster {
     if (this.#hub.nodes.get(this.nodeId) === this) this.#hub.expire(this.nodeId);
   }
 
+  /**
+   * Stops without telling anyone, as a killed process would: the others remove
+   * this node's users when its lease expires (at once, in memory). For tests.
+   */
+  abandon(): void {
+    if (this.#hub.nodes.get(this.nodeId) === this) this.#hub.expire(this.nodeId);
+  }
+
   // Nicks
 
   claimNick(nick: string): ClaimResult | Promise<ClaimResult> {

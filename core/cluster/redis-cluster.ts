@@ -134,7 +134,7 @@ export class RedisCluster extends MemoryCluster {
    * Stops without telling anyone, as a killed process would: the other nodes
    * remove this node's users once its lease expires. For tests.
    */
-  abandon(): void {
+  override abandon(): void {
     this.#stopped = true;
     clearInterval(this.#beat);
     this.#cmd.disconnect();
