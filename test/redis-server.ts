@@ -24,6 +24,23 @@ export class RedisServer {
     return server;
   }
 
+  /**
+   * One server for the whole test file (the process), started on first use and
+   * killed when the process exits. Tests share it under different prefixes.
+   */
+  static shared(): Promise<RedisServer> {
+    shared ??= (async () => {
+      const server = new RedisServer(await freePort());
+      process.once('exit', () => server.#child?.kill('SIGKILL'));
+      await server.restart();
+      // The shared server must not keep the test process alive.
+      server.#child?.unref();
+      for (const s of [server.#child?.stdout, server.#child?.stderr]) (s as unknown as { unref?(): void } | null | undefined)?.unref?.();
+      return server;
+    })();
+    return shared;
+  }
+
   /** (Re)starts the server on its port and waits until it accepts connections. */
   async restart(): Promise<void> {
     if (this.#child) return;
@@ -62,6 +79,8 @@ export class RedisServer {
     await exited;
   }
 }
+
+let shared: Promise<RedisServer> | undefined;
 
 /** A port nobody listens on right now. */
 export async function freePort(): Promise<number> {
