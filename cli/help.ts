@@ -39,6 +39,10 @@ Flags (default in brackets):
   --tls-cert FILE          serve TLS with this certificate (PEM) [off]
   --tls-key FILE           private key (PEM) for --tls-cert [off]
   --log-level LEVEL        debug, info, warn, error or silent [info]
+  --redis URL              run as a cluster node over Redis, redis://host:port[/db] [$PARLEY_REDIS_URL, else off]
+  --redis-prefix NAME      prefix of every Redis key and channel [parley]
+  --redis-lease S          seconds a killed node's users outlive it [15]
+  --node-id ID             this node's id, unique in the cluster [random]
   -h, --help               this help
 `;
 

@@ -1,7 +1,7 @@
 /** `parley serve`: run a server until SIGINT/SIGTERM. */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { createLogger, LOG_LEVELS, type LogLevel, type Limits } from '../core/index.js';
+import { createLogger, LOG_LEVELS, redisCluster, type LogLevel, type Limits, type ClusterFactory } from '../core/index.js';
 import { BUILTIN_PLUGIN_NAMES, builtinPlugins, createServer, VoipPlugin, type BuiltinPluginName } from '../index.js';
 import { num, seconds, UsageError } from './args.js';
 
@@ -27,7 +27,24 @@ export const SERVE_OPTIONS = {
   'tls-key': { type: 'string' },
   'log-level': { type: 'string', default: 'info' },
   help: { type: 'boolean', short: 'h' },
+  // Cluster (issue 9): several `parley serve` processes over one Redis act as one server.
+  redis: { type: 'string' },
+  'redis-prefix': { type: 'string', default: 'parley' },
+  'redis-lease': { type: 'string', default: '15' },
+  'node-id': { type: 'string' },
 } as const;
+
+/** `--redis URL` (or PARLEY_REDIS_URL) makes this process a cluster node; none: a single node. */
+function clusterFlags(v: { redis?: string | undefined; 'redis-prefix'?: string | undefined; 'redis-lease'?: string | undefined; 'node-id'?: string | undefined }): ClusterFactory | undefined {
+  const url = v.redis ?? process.env['PARLEY_REDIS_URL'];
+  if (!url) return undefined;
+  if (!/^rediss?:\/\//.test(url)) throw new UsageError(`--redis: expected redis://host:port[/db], got "${url}"`);
+  const leaseMs = seconds(v['redis-lease'], 'redis-lease')!;
+  if (leaseMs <= 0) throw new UsageError('--redis-lease must be above 0');
+  const prefix = v['redis-prefix'] ?? 'parley';
+  if (!/^[\w.-]+$/.test(prefix)) throw new UsageError('--redis-prefix: letters, digits, _ . - only');
+  return redisCluster({ url, prefix, leaseMs, ...(v['node-id'] ? { nodeId: v['node-id'] } : {}) });
+}
 
 export async function serve(argv: string[]): Promise<number> {
   const { values: v } = parseArgs({ args: argv, options: SERVE_OPTIONS, strict: true, allowPositionals: false });
@@ -70,6 +87,7 @@ export async function serve(argv: string[]): Promise<number> {
     limits,
     logger,
     tls: v['tls-cert'] ? { cert: readFileSync(v['tls-cert']), key: readFileSync(v['tls-key']!) } : undefined,
+    cluster: clusterFlags(v),
   });
   const addr = await server.listen({ host: v.host, port });
   // On stdout, for people and for scripts that wait for the port.

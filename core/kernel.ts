@@ -252,7 +252,8 @@ export class Kernel {
 
   #claimed(session: Session, cmd: CommandMap['CONNECT'], data: unknown, claim: ClaimResult): void | Promise<void> {
     if (claim !== 'ok') {
-      this.reply(session, claim === 'taken' ? 'NICK_IN_USE' : 'UNAVAILABLE', cmd.nick);
+      if (claim === 'taken') this.reply(session, 'NICK_IN_USE', cmd.nick);
+      else this.reply(session, 'UNAVAILABLE');
       return;
     }
     // The session closed, or another local session took the nick, while the cluster answered.
