@@ -1,6 +1,6 @@
 /** `parley serve`: run a server until SIGINT/SIGTERM. */
 import { readFileSync } from 'node:fs';
-import { createLogger, DEFAULT_HOST, DEFAULT_LIMITS, DEFAULT_PORT, LOG_LEVELS, type Limits, type LogLevel } from '../core/index.js';
+import { createLogger, DEFAULT_HOST, DEFAULT_LIMITS, DEFAULT_PORT, LOG_LEVELS, DEFAULT_REDIS_CLUSTER, redisCluster, type ClusterFactory, type Limits, type LogLevel } from '../core/index.js';
 import { DEFAULT_PING_OPTIONS } from '../plugins/ping/options.js';
 import { DEFAULT_CHANNELS_OPTIONS } from '../plugins/channels/options.js';
 import { DEFAULT_VOIP_OPTIONS } from '../plugins/voip/options.js';
@@ -53,6 +53,10 @@ export const SERVE_OPTIONS = {
   'tls-cert': { type: 'string', arg: 'FILE', help: 'serve TLS with this certificate (PEM)', shown: () => 'off' },
   'tls-key': { type: 'string', arg: 'FILE', help: 'private key (PEM) for --tls-cert', shown: () => 'off' },
   'log-level': { type: 'string', arg: 'LEVEL', help: LOG_LEVELS.join(', '), shown: () => SERVE_LOG_LEVEL },
+  redis: { type: 'string', arg: 'URL', help: 'run as a cluster node over Redis, redis://host:port[/db]', shown: () => '$PARLEY_REDIS_URL, else off' },
+  'redis-prefix': { type: 'string', arg: 'NAME', help: 'prefix of every Redis key and channel', shown: () => DEFAULT_REDIS_CLUSTER.prefix },
+  'redis-lease': { type: 'string', arg: 'DURATION', help: "how long a killed node's users outlive it", shown: () => formatMs(DEFAULT_REDIS_CLUSTER.leaseMs) },
+  'node-id': { type: 'string', arg: 'ID', help: "this node's id, unique in the cluster", shown: () => 'random' },
   help: { type: 'boolean', short: 'h', help: 'this help' },
 } as const satisfies Record<string, FlagSpec>;
 
@@ -123,7 +127,16 @@ export function serveConfigFrom(argv: string[]) {
     hostname: v.hostname,
     statsMs: duration(v['stats-interval'], 'stats-interval') ?? 0,
     tls: v['tls-cert'] ? { certFile: v['tls-cert'], keyFile: v['tls-key']! } : undefined,
+    cluster: clusterFlags(v.redis ?? process.env['PARLEY_REDIS_URL'], v['redis-prefix'], duration(v['redis-lease'], 'redis-lease', { positive: true }), v['node-id']),
   };
+}
+
+/** `--redis URL` (or PARLEY_REDIS_URL) makes this process a cluster node; none: a single node. */
+function clusterFlags(url: string | undefined, prefix: string = DEFAULT_REDIS_CLUSTER.prefix, leaseMs: number = DEFAULT_REDIS_CLUSTER.leaseMs, nodeId?: string): ClusterFactory | undefined {
+  if (url === undefined || url === '') return undefined;
+  if (!/^rediss?:\/\//.test(url)) throw new UsageError(`--redis: expected redis://host:port[/db], got '${url}'`);
+  if (!/^[\w.-]+$/.test(prefix)) throw new UsageError('--redis-prefix: letters, digits, _ . - only');
+  return redisCluster({ url, prefix, leaseMs, ...(nodeId ? { nodeId } : {}) });
 }
 
 export async function serve(argv: string[]): Promise<number> {
@@ -135,6 +148,7 @@ export async function serve(argv: string[]): Promise<number> {
     limits: c.limits,
     logger,
     tls: c.tls ? { cert: readFileSync(c.tls.certFile), key: readFileSync(c.tls.keyFile) } : undefined,
+    cluster: c.cluster,
   });
   const addr = await server.listen({ host: c.host, port: c.port });
   // On stdout, for people and for scripts that wait for the port.

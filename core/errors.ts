@@ -26,6 +26,8 @@ export const WireErrors = {
   INTERNAL: 'internal error in %s; nothing changed',
   /** Extension: a JOIN beyond the per-user channel limit. */
   TOO_MANY_CHANNELS: 'you are already in %d channels',
+  /** Extension: the cluster's shared state cannot be reached (nick claims, remote lookups); try again later. */
+  UNAVAILABLE: 'cluster unavailable, try again later',
 } as const;
 
 export type WireErrorCode = keyof typeof WireErrors;

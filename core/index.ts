@@ -17,6 +17,7 @@ export * from './plugin-context.js';
 export { validatePlugins } from './plugin-host.js';
 export * from './options.js';
 export * from './channel-directory.js';
+export * from './cluster/index.js';
 export { KERNEL_VERBS, type AuthHook, type AuthRequest, type AuthResult } from './kernel.js';
 export * from './server.js';
 export * from './test-transport.js';

@@ -15,6 +15,8 @@ import type { ServerEvent, PluginEvent, PluginFailure, SessionSummary } from './
 import { SessionRegistry } from './session-registry.js';
 import type { Session, UpgradeRequestInfo } from './session.js';
 import { format } from 'node:util';
+import type { Cluster, ClusterFactory, ClaimResult } from './cluster/types.js';
+import { memoryCluster } from './cluster/memory-cluster.js';
 
 /** Verbs the kernel itself handles; no plugin may own them. */
 export const KERNEL_VERBS: readonly string[] = ['CONNECT', 'DISCONNECT'];
@@ -67,13 +69,17 @@ export class Kernel {
 
   /** The kernel's own logger (`parley:kernel`). */
   readonly log: Logger;
+  /** Nick claims and everything else that may cross nodes. */
+  readonly cluster: Cluster;
 
   constructor(
     readonly config: KernelConfig,
     rootLog: Logger,
     private readonly plugins: KernelPlugins,
+    cluster: ClusterFactory = memoryCluster(),
   ) {
     this.log = rootLog.child('kernel');
+    this.cluster = cluster({ sessions: this.sessions, log: rootLog.child('cluster'), maxLineBytes: config.limits.maxLineBytes });
   }
 
   /**
@@ -85,7 +91,7 @@ export class Kernel {
     const sub = this.actions$.pipe(route).subscribe((action) => {
       try {
         const r = handler(action);
-        if (r !== undefined) r.catch((err: unknown) => this.#fail(plugin, action, err));
+        if (r !== undefined) action.session.hold(r.catch((err: unknown) => this.#fail(plugin, action, err)));
       } catch (err) {
         this.#fail(plugin, action, err);
       }
@@ -125,6 +131,8 @@ export class Kernel {
     this.sessions.remove(session);
     if (!wasConnected) return;
     this.plugins.closed(session, reason);
+    // After the plugins' cleanup, so that nobody can take the nick before the USERLEAVEs.
+    this.cluster.releaseNick(session.nick);
     this.log.debug(`${session.nick} left: ${reason}`);
     this.emit({ type: 'closed', nick: session.nick, reason });
   }
@@ -188,6 +196,15 @@ export class Kernel {
       action = { verb, args: raw.args, payload: raw.payload, session } satisfies CustomAction;
     }
     this.actions$.next(action);
+    return this.#pending(session);
+  }
+
+  /** What a handler left pending for this session, if anything: the caller holds its next lines. */
+  #pending(session: Session): Promise<void> | undefined {
+    const p = session.pending;
+    if (p === undefined) return undefined;
+    session.pending = undefined;
+    return p;
   }
 
   /** Stops plugin subscriptions and completes the streams. */
@@ -222,16 +239,36 @@ export class Kernel {
         this.log.warn(`authentication hook threw for ${cmd.nick}`, err);
       }
       if (session.state !== 'handshake') return;
-      if (result.ok) this.#accept(session, cmd, result.data);
+      if (result.ok) return this.#accept(session, cmd, result.data);
       else if (typeof result.reason === 'string' && result.reason !== '') session.error('AUTH_FAILED', `${WireErrors.AUTH_FAILED}: ${oneLine(result.reason)}`);
       else this.reply(session, 'AUTH_FAILED');
     })();
   }
 
-  #accept(session: Session, cmd: CommandMap['CONNECT'], data?: unknown): void {
+  #accept(session: Session, cmd: CommandMap['CONNECT'], data?: unknown): void | Promise<void> {
     // Checked again: another session may have taken the nick during authentication.
-    if (!this.sessions.claimNick(session, cmd.nick)) {
+    if (this.sessions.isNickInUse(cmd.nick)) {
       this.reply(session, 'NICK_IN_USE', cmd.nick);
+      return;
+    }
+    const claim = this.cluster.claimNick(cmd.nick);
+    if (typeof claim === 'string') return this.#claimed(session, cmd, data, claim);
+    return claim.then(
+      (r) => this.#claimed(session, cmd, data, r),
+      () => this.#claimed(session, cmd, data, 'unavailable'),
+    );
+  }
+
+  #claimed(session: Session, cmd: CommandMap['CONNECT'], data: unknown, claim: ClaimResult): void | Promise<void> {
+    if (claim !== 'ok') {
+      if (claim === 'taken') this.reply(session, 'NICK_IN_USE', cmd.nick);
+      else this.reply(session, 'UNAVAILABLE');
+      return;
+    }
+    // The session closed, or another local session took the nick, while the cluster answered.
+    if (session.state !== 'handshake' || !this.sessions.claimNick(session, cmd.nick)) {
+      this.cluster.releaseNick(cmd.nick);
+      if (session.state === 'handshake') this.reply(session, 'NICK_IN_USE', cmd.nick);
       return;
     }
     session.nick = cmd.nick;
@@ -245,6 +282,7 @@ export class Kernel {
     // Before the hooks, so that observers see `connected` before the auto-join's `joined`.
     if (this.events$.observed) this.events$.next({ type: 'connected', nick: session.nick, session: summarise(session) });
     this.plugins.opened(session);
+    return this.#pending(session);
   }
 
   #clearHandshake(session: Session): void {

@@ -11,6 +11,7 @@ import type { PluginEventInit, ServerEvent } from './events.js';
 import type { Logger } from './logger.js';
 import type { Action } from './of-verb.js';
 import type { Session } from './session.js';
+import type { Cluster } from './cluster/types.js';
 
 /** The server settings a plugin may read. */
 export interface ServerConfig {
@@ -41,6 +42,11 @@ export interface PluginContext {
   /** Logs as `parley:<plugin>`. */
   readonly log: Logger;
   readonly sessions: SessionLookup;
+  /**
+   * The cluster this server is a node of: nick owners, the channel directory
+   * on every node, delivery across nodes. A single in-memory node by default.
+   */
+  readonly cluster: Cluster;
   /** The bound address; undefined before `listen` (and for servers that never listen). */
   readonly address: BoundAddress | undefined;
   /**

@@ -187,6 +187,7 @@ export class PluginHost {
       config: kernel.config,
       log,
       sessions: kernel.sessions,
+      cluster: kernel.cluster,
       get address(): BoundAddress | undefined {
         return host.#address;
       },
@@ -209,9 +210,18 @@ export class PluginHost {
     } satisfies PluginContext);
   }
 
-  #hook(e: Entry, during: string, session: Session, fn: () => void): void {
+  #hook(e: Entry, during: string, session: Session, fn: () => unknown): void {
     try {
-      fn();
+      const r = fn();
+      // A hook that crosses nodes (the default channel's JOIN) holds the session's next lines.
+      if (r instanceof Promise) {
+        session.hold(
+          r.catch((error: unknown) => {
+            this.log.error(`plugin ${e.plugin.name} failed in ${during} for ${session}`, error);
+            this.kernel.fail(e.plugin.name, during, session, error);
+          }),
+        );
+      }
     } catch (error) {
       this.log.error(`plugin ${e.plugin.name} failed in ${during} for ${session}`, error);
       this.kernel.fail(e.plugin.name, during, session, error);

@@ -28,6 +28,7 @@ import type { Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import { Admission, type Refusal } from './admission.js';
 import { normaliseIp } from './connection.js';
+import type { Cluster, ClusterFactory } from './cluster/types.js';
 
 export interface ServerOptions {
   /** Plugins in start order. Default: none (the package's `createServer` defaults to all built-ins). */
@@ -44,6 +45,11 @@ export interface ServerOptions {
   logger?: Logger | LogLevel;
   /** Loopback clients skip the per-IP connection-rate throttle. Default true. */
   exemptLoopback?: boolean;
+  /**
+   * Makes this server one node of a cluster: `redisCluster({ url, prefix })`.
+   * Default: a single in-memory node.
+   */
+  cluster?: ClusterFactory;
 }
 
 /** One accepted TCP socket, from accept to close (TLS handshake included). */
@@ -96,6 +102,7 @@ export class ParleyServer {
   readonly #gateways: WebSocketGateway[] = [];
   #state: 'new' | 'listening' | 'closing' | 'closed' = 'new';
   #closing: Promise<void> | undefined;
+  #starting: Promise<void> | undefined;
 
   constructor(options: ServerOptions = {}) {
     this.limits = Object.freeze(resolveLimits(options.limits));
@@ -107,7 +114,7 @@ export class ParleyServer {
     const config = Object.freeze({ hostname: options.hostname ?? osHostname(), limits: this.limits, authenticate: options.authenticate });
     // The kernel reaches the plugins only through the host, created right after it.
     const plugins = { ownerOf: (v: string) => host.ownerOf(v), opened: (s: Session) => host.opened(s), closed: (s: Session, r: string) => host.closed(s, r) };
-    this.#kernel = new Kernel(config, this.log, plugins);
+    this.#kernel = new Kernel(config, this.log, plugins, options.cluster);
     const host = new PluginHost(options.plugins ?? [], this.container, this.#kernel, this.log);
     this.#host = host;
   }
@@ -128,6 +135,11 @@ export class ParleyServer {
   /** Connected sessions by nick: `server.sessions.byNick('alice')?.data` reads what the auth hook returned. */
   get sessions(): SessionLookup {
     return this.#kernel.sessions;
+  }
+
+  /** The cluster this server is a node of (a single in-memory node by default). */
+  get cluster(): Cluster {
+    return this.#kernel.cluster;
   }
 
   /** Resolves a plugin's service from this server's container. */
@@ -180,7 +192,11 @@ export class ParleyServer {
    * a server without a port, with clients attached through {@link attach}.
    */
   start(): Promise<void> {
-    return this.#host.start();
+    this.#starting ??= (async () => {
+      await this.#kernel.cluster.start();
+      await this.#host.start();
+    })();
+    return this.#starting;
   }
 
   /**
@@ -250,13 +266,21 @@ export class ParleyServer {
     this.#admit(socket, undefined);
   }
 
-  /** Sends `MSG <from> <nick>: <text>` to a connected user. */
-  send(nick: string, text: string, opts: { from?: string } = {}): void {
-    const session = this.#kernel.sessions.byNick(nick);
-    if (!session) throw new ParleyError('PARLEY_ERR_NO_SUCH_USER', nick);
+  /**
+   * Sends `MSG <from> <nick>: <text>` to a connected user. On a cluster, a user
+   * on another node is reached through the cluster: then the returned promise
+   * rejects with PARLEY_ERR_NO_SUCH_USER when no node holds the nick.
+   */
+  send(nick: string, text: string, opts: { from?: string } = {}): void | Promise<void> {
     const from = this.#sender(opts.from);
-    session.write(Buffer.from(formatServer({ type: 'MSG', sender: from, recipient: session.nick, text }, this.limits.maxLineBytes)));
-    this.#kernel.emit({ type: 'message', from, to: session.nick, text });
+    const r = this.#kernel.cluster.sendMessage(from, nick, text);
+    const done = (ok: boolean): void => {
+      if (!ok) throw new ParleyError('PARLEY_ERR_NO_SUCH_USER', nick);
+      this.#kernel.emit({ type: 'message', from, to: this.#kernel.sessions.byNick(nick)?.nick ?? nick, text });
+    };
+    // A single node answers at once (and throws at once); a user on another node takes a round trip.
+    if (typeof r === 'boolean') return done(r);
+    return r.then(done);
   }
 
   /**
@@ -270,18 +294,15 @@ export class ParleyServer {
       const dir = this.container.isRegistered(CHANNEL_DIRECTORY, true) ? this.container.resolve(CHANNEL_DIRECTORY) : undefined;
       if (!dir) throw new ParleyError('PARLEY_ERR_NO_PROVIDER', 'channels', 'channels');
       const members = dir.members(opts.channel);
-      if (!members) return 0;
-      const channel = dir.spelling(opts.channel)!;
+      const channel = dir.spelling(opts.channel) ?? opts.channel;
       const buf = Buffer.from(formatServer({ type: 'MSG', sender: from, recipient: channel, text }, this.limits.maxLineBytes));
-      for (const m of members) m.write(buf);
+      // Through the cluster even without local members: other nodes may have some.
+      this.#kernel.cluster.toChannel(channel, buf);
+      if (!members) return 0;
       this.#kernel.emit({ type: 'message', from, to: channel, text });
       return members.size;
     }
-    let n = 0;
-    for (const s of this.#kernel.sessions.connected()) {
-      s.write(Buffer.from(formatServer({ type: 'MSG', sender: from, recipient: s.nick, text }, this.limits.maxLineBytes)));
-      n++;
-    }
+    const n = this.#kernel.cluster.broadcastAll(from, text);
     this.#kernel.emit({ type: 'message', from, to: '*', text });
     return n;
   }
@@ -335,6 +356,7 @@ export class ParleyServer {
     for (const rec of this.#accepted) rec.raw.destroy();
     await listenerClosed;
     await this.#host.stop();
+    if (this.#starting) await this.#kernel.cluster.stop();
     this.#kernel.shutdown();
     await this.container.dispose();
     this.#state = 'closed';

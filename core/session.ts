@@ -40,6 +40,11 @@ export class Session {
   connectedAt = 0;
   /** Claims the authentication hook returned (`{ ok: true, data }`); the host app reads them here. */
   data: unknown = undefined;
+  /**
+   * Work a handler or hook left pending (a cluster round trip): the kernel
+   * holds this session's next lines until it settles, so replies keep their order.
+   */
+  pending: Promise<void> | undefined = undefined;
 
   constructor(
     readonly id: number,
@@ -74,6 +79,15 @@ export class Session {
   /** Closes the session; `reason` is sent as `DISCONNECT: reason` first. */
   close(reason?: string): void {
     this.transport.close(reason);
+  }
+
+  /** Makes the session's next lines wait for `work` too. */
+  hold(work: Promise<unknown>): void {
+    const p = work.then(
+      () => {},
+      () => {},
+    );
+    this.pending = this.pending ? Promise.all([this.pending, p]).then(() => {}) : p;
   }
 
   toString(): string {

@@ -4,6 +4,8 @@ import type { ExecutionContext } from 'ava';
 import * as net from 'node:net';
 import { builtinPlugins, createServer, type BuiltinPluginOptions, type ParleyServer, type Plugin, type ServerOptions } from '../index.js';
 import { ParleyClient, type ClientOptions, type ConnectOptions } from '../harness/client/index.js';
+import { redisCluster } from '../core/index.js';
+import { RedisServer } from './redis-server.js';
 
 /** The text-protocol plugins (no voice), as most tests need. */
 export function textPlugins(options: BuiltinPluginOptions = {}): Plugin[] {
@@ -127,4 +129,77 @@ export async function within<T>(p: Promise<T>, ms: number, what = 'operation'): 
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Where a test's clients connect: one server, or a cluster behind a round-robin balancer. */
+export interface Topology {
+  readonly name: string;
+  /** The test's title in this topology (the single node keeps the plain title). */
+  title(text: string): string;
+  /** Starts the servers; `port` is where clients connect, `server` is the first node. */
+  start(t: ExecutionContext, options?: ServerOptions): Promise<{ server: ParleyServer; port: number; servers: ParleyServer[] }>;
+}
+
+let prefixes = 0;
+
+/**
+ * A cluster of `n` nodes on the file's shared redis-server (under a prefix of
+ * its own), each listening on port 0, behind a TCP balancer that hands
+ * connections to the nodes round robin (the first to node 0). Closed in teardown.
+ */
+export async function startCluster(
+  t: ExecutionContext,
+  options: ServerOptions = {},
+  n = 3,
+  leaseMs = 3000,
+): Promise<{ server: ParleyServer; port: number; servers: ParleyServer[]; ports: number[] }> {
+  const redis = await RedisServer.shared();
+  const prefix = `t${process.pid}-${prefixes++}`;
+  const servers: ParleyServer[] = [];
+  const ports: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const { server, port } = await startServer(t, { cluster: redisCluster({ url: redis.url, prefix, nodeId: `node${i}`, leaseMs }), ...options });
+    servers.push(server);
+    ports.push(port);
+  }
+  const port = await roundRobin(t, ports);
+  return { server: servers[0]!, port, servers, ports };
+}
+
+/** A TCP balancer on 127.0.0.1 port 0 that spreads connections over `ports`, round robin. */
+export async function roundRobin(t: ExecutionContext, ports: readonly number[]): Promise<number> {
+  let next = 0;
+  const sockets = new Set<net.Socket>();
+  const lb = net.createServer({ allowHalfOpen: true }, (client) => {
+    const upstream = net.connect({ port: ports[next++ % ports.length]!, host: '127.0.0.1', allowHalfOpen: true });
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('error', () => {
+        client.destroy();
+        upstream.destroy();
+      });
+      s.once('close', () => sockets.delete(s));
+    }
+    client.pipe(upstream);
+    upstream.pipe(client);
+    client.once('close', () => upstream.destroy());
+    upstream.once('close', () => client.destroy());
+  });
+  t.teardown(async () => {
+    for (const s of sockets) s.destroy();
+    await new Promise<void>((r) => lb.close(() => r()));
+  });
+  await new Promise<void>((r) => lb.listen(0, '127.0.0.1', r));
+  return (lb.address() as net.AddressInfo).port;
+}
+
+/** The topologies the end-to-end tests of channels and im run in: one node, and three over Redis. */
+export function topologies(): readonly Topology[] {
+  return [
+    { name: 'single node', title: (text) => text, start: async (t, options) => {
+      const r = await startServer(t, options);
+      return { ...r, servers: [r.server] };
+    } },
+    { name: '3-node cluster', title: (text) => `${text} [3-node cluster]`, start: (t, options) => startCluster(t, options) },
+  ];
 }

@@ -1,6 +1,8 @@
 /**
  * Channels: `JOIN`, `LEAVE`, the default channel, membership notices and
- * cleanup on disconnect. Provides the kernel's {@link ChannelDirectory}.
+ * cleanup on disconnect. Membership is the cluster's (`ctx.cluster`): on a
+ * single node it is all in memory; on a cluster, members on every node.
+ * Provides the kernel's {@link ChannelDirectory} (this node's members).
  */
 import { Subject } from 'rxjs';
 import {
@@ -8,33 +10,33 @@ import {
   ofVerb,
   ProtocolError,
   type ChannelDirectory,
+  type Cluster,
+  type JoinResult,
+  type LocalChannel,
   type PluginContext,
   type PluginHooks,
   type Session,
 } from '../../core/index.js';
-import { ChannelStore, type Channel } from './channel-store.js';
 import type { ChannelsOptions } from './options.js';
 
 export class ChannelsPlugin implements PluginHooks, ChannelDirectory {
-  readonly store: ChannelStore;
   readonly left$ = new Subject<{ session: Session; channel: string }>();
-  readonly #maxLine: number;
+  readonly #cluster: Cluster;
 
   constructor(
     private readonly ctx: PluginContext,
     private readonly options: ChannelsOptions,
   ) {
-    this.#maxLine = ctx.config.limits.maxLineBytes;
-    this.store = new ChannelStore(this.#maxLine);
+    this.#cluster = ctx.cluster;
   }
 
   start(): void {
     this.ctx.handle(ofVerb('JOIN'), (a) => this.join(a.session, a.channel));
     this.ctx.handle(ofVerb('LEAVE'), (a) => {
-      const channel = this.store.get(a.channel);
+      const channel = this.#cluster.channel(a.channel);
       if (!channel || !channel.members.has(a.session)) throw new ProtocolError('NOT_IN_CHANNEL', a.channel);
-      this.#leave(a.session, channel, 'left');
-      a.session.send({ type: 'LEFT', channel: channel.name });
+      const name = this.#leave(a.session, channel, 'left');
+      a.session.send({ type: 'LEFT', channel: name });
     });
   }
 
@@ -42,18 +44,18 @@ export class ChannelsPlugin implements PluginHooks, ChannelDirectory {
     this.left$.complete();
   }
 
-  onSessionOpen(session: Session): void {
-    if (this.options.defaultChannel) this.join(session, this.options.defaultChannel);
+  onSessionOpen(session: Session): void | Promise<void> {
+    if (this.options.defaultChannel) return this.join(session, this.options.defaultChannel);
   }
 
   onSessionClose(session: Session, reason: string): void {
-    for (const channel of [...this.store.channelsOf(session)]) this.#leave(session, channel, reason);
+    for (const channel of [...this.#cluster.channelsOf(session)]) this.#leave(session, channel, reason);
   }
 
   /** Joins `session` to `name` (created if needed), as if it had sent `JOIN`. */
-  join(session: Session, name: string): void {
-    const existing = this.store.get(name);
-    if (!existing?.members.has(session) && this.store.channelsOf(session).size >= this.options.maxChannelsPerUser) {
+  join(session: Session, name: string): void | Promise<void> {
+    const existing = this.#cluster.channel(name);
+    if (!existing?.members.has(session) && this.#cluster.channelsOf(session).size >= this.options.maxChannelsPerUser) {
       throw new ProtocolError('TOO_MANY_CHANNELS', this.options.maxChannelsPerUser);
     }
     if (!existing && this.#serverFull()) {
@@ -61,44 +63,46 @@ export class ChannelsPlugin implements PluginHooks, ChannelDirectory {
       session.error('TOO_MANY_CHANNELS', `the server has ${this.options.maxChannels} channels, its limit`);
       return;
     }
-    const { channel, already } = this.store.join(session, name);
-    session.send({ type: 'JOINED', channel: channel.name });
-    channel.sendUserlist(session);
-    if (already) return;
-    this.#toOthers(channel, session, formatServer({ type: 'USERJOIN', channel: channel.name, nick: session.nick }));
-    this.ctx.emit({ type: 'joined', nick: session.nick, channel: channel.name });
+    const r = this.#cluster.join(session, name);
+    if (r instanceof Promise) return r.then((res) => this.#joined(session, res));
+    this.#joined(session, r);
   }
 
+  #joined(session: Session, { channel, already, userlist }: JoinResult): void {
+    if (session.state !== 'connected') return;
+    session.send({ type: 'JOINED', channel });
+    userlist.writeTo(session);
+    if (already) return;
+    this.#cluster.toChannel(channel, Buffer.from(formatServer({ type: 'USERJOIN', channel, nick: session.nick })), session);
+    this.ctx.emit({ type: 'joined', nick: session.nick, channel });
+  }
+
+  /** Counted on this node (channels with a member here): on a cluster the cap is per node. */
   #serverFull(): boolean {
     const max = this.options.maxChannels;
-    return max > 0 && this.store.size >= max;
+    return max > 0 && this.#cluster.localChannelCount >= max;
   }
 
-  // ChannelDirectory
+  // ChannelDirectory: this node's members
   spelling(channel: string): string | undefined {
-    return this.store.get(channel)?.name;
+    return this.#cluster.channel(channel)?.name;
   }
   members(channel: string): ReadonlySet<Session> | undefined {
-    return this.store.get(channel)?.members;
+    return this.#cluster.channel(channel)?.members;
   }
   memberList(channel: string): readonly Session[] | undefined {
-    return this.store.get(channel)?.list;
+    return this.#cluster.channel(channel)?.list;
   }
   isMember(session: Session, channel: string): boolean {
-    return this.store.get(channel)?.members.has(session) ?? false;
+    return this.#cluster.isMember(session, channel);
   }
 
-  #leave(session: Session, channel: Channel, reason: string): void {
-    if (!this.store.leave(session, channel)) return;
-    this.#toOthers(channel, session, formatServer({ type: 'USERLEAVE', channel: channel.name, nick: session.nick }));
-    this.ctx.emit({ type: 'left', nick: session.nick, channel: channel.name, reason });
-    this.left$.next({ session, channel: channel.name });
-  }
-
-  #toOthers(channel: Channel, except: Session, line: string): void {
-    const list = channel.list;
-    if (list.length === 0 || (list.length === 1 && list[0] === except)) return;
-    const buf = Buffer.from(line);
-    for (let i = 0; i < list.length; i++) if (list[i] !== except) list[i]!.write(buf);
+  #leave(session: Session, channel: LocalChannel, reason: string): string {
+    const name = channel.name;
+    if (this.#cluster.leave(session, name) === undefined) return name;
+    this.#cluster.toChannel(channel, Buffer.from(formatServer({ type: 'USERLEAVE', channel: name, nick: session.nick })), session);
+    this.ctx.emit({ type: 'left', nick: session.nick, channel: name, reason });
+    this.left$.next({ session, channel: name });
+    return name;
   }
 }

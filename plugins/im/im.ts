@@ -32,23 +32,36 @@ export class ImPlugin implements PluginHooks {
     this.ctx.handle(ofVerb('MSG'), (a) => this.#msg(a));
   }
 
-  #msg(a: ActionMap['MSG']): void {
+  #msg(a: ActionMap['MSG']): void | Promise<void> {
     const { session, target, text } = a;
     if (isChannelName(target)) {
       if (!isValidChannel(target)) throw new ProtocolError('CHANNEL_INVALID', target);
-      const dir = this.#channels;
-      if (!dir || !dir.isMember(session, target)) throw new ProtocolError('NOT_IN_CHANNEL', target);
-      const channel = dir.spelling(target)!;
-      const list = dir.memberList(target)!;
-      const buf = this.#encode(session.nick, channel, text);
-      for (let i = 0; i < list.length; i++) if (list[i] !== session) list[i]!.write(buf);
-      this.ctx.emit({ type: 'message', from: session.nick, to: channel, text });
+      const channel = this.#channels ? this.ctx.cluster.channel(target) : undefined;
+      if (!channel || !channel.members.has(session)) throw new ProtocolError('NOT_IN_CHANNEL', target);
+      // Members on this node get the line now; other nodes get it from one bus publish.
+      this.ctx.cluster.toChannel(channel, this.#encode(session.nick, channel.name, text), session);
+      this.ctx.emit({ type: 'message', from: session.nick, to: channel.name, text });
       return;
     }
     const to = this.ctx.sessions.byNick(target);
-    if (!to) throw new ProtocolError('NO_SUCH_USER', target);
-    to.write(this.#encode(session.nick, to.nick, text));
-    this.ctx.emit({ type: 'message', from: session.nick, to: to.nick, text });
+    if (to) {
+      to.write(this.#encode(session.nick, to.nick, text));
+      this.ctx.emit({ type: 'message', from: session.nick, to: to.nick, text });
+      return;
+    }
+    // Not on this node: on another one, or nowhere.
+    this.#encode(session.nick, target, text);
+    const r = this.ctx.cluster.sendMessage(session.nick, target, text);
+    if (r === false) throw new ProtocolError('NO_SUCH_USER', target);
+    if (r === true) return this.#sent(session.nick, target, text);
+    return r.then((ok) => {
+      if (!ok) throw new ProtocolError('NO_SUCH_USER', target);
+      this.#sent(session.nick, target, text);
+    });
+  }
+
+  #sent(from: string, to: string, text: string): void {
+    this.ctx.emit({ type: 'message', from, to, text });
   }
 
   /**
