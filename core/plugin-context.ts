@@ -11,6 +11,9 @@ import type { PluginEventInit, ServerEvent } from './events.js';
 import type { Logger } from './logger.js';
 import type { Action } from './of-verb.js';
 import type { Session } from './session.js';
+import type { SessionLookup } from './session-registry.js';
+
+export type { SessionLookup };
 import type { Cluster } from './cluster/types.js';
 
 /** The server settings a plugin may read. */
@@ -28,12 +31,6 @@ export interface BoundAddress {
   readonly ephemeral: boolean;
 }
 
-/** Connected sessions, looked up by nick (case-insensitively). */
-export interface SessionLookup {
-  byNick(nick: string): Session | undefined;
-  connected(): IterableIterator<Session>;
-  readonly connectedCount: number;
-}
 
 export interface PluginContext {
   /** The plugin's own name. */

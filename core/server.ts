@@ -17,7 +17,7 @@ import { Connection } from './connection.js';
 import { WriteBatcher } from './write-batcher.js';
 import { Session, type Transport } from './session.js';
 import type { Plugin } from './plugin.js';
-import type { SessionLookup } from './plugin-context.js';
+import type { SessionLookup } from './session-registry.js';
 import type { Action } from './of-verb.js';
 import type { ServerEvent, PluginEvent, PluginFailure } from './events.js';
 import type { ClientCommand } from './actions.js';

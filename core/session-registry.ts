@@ -5,7 +5,14 @@
 import { foldCase } from './names.js';
 import type { Session } from './session.js';
 
-export class SessionRegistry {
+/** Connected sessions, looked up by nick (case-insensitively). */
+export interface SessionLookup {
+  byNick(nick: string): Session | undefined;
+  connected(): IterableIterator<Session>;
+  readonly connectedCount: number;
+}
+
+export class SessionRegistry implements SessionLookup {
   readonly #open = new Set<Session>();
   readonly #byNick = new Map<string, Session>();
 

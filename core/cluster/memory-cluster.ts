@@ -55,11 +55,11 @@ export class MemoryCluster implements Cluster {
   }
 
   start(): void | Promise<void> {
-    this.#hub.nodes.set(this.nodeId, this);
+    this.#nodes.set(this.nodeId, this);
   }
 
   stop(): void | Promise<void> {
-    if (this.#hub.nodes.get(this.nodeId) === this) this.#hub.expire(this.nodeId);
+    if (this.#nodes.get(this.nodeId) === this) this.#hub.expire(this.nodeId);
   }
 
   /**
@@ -67,7 +67,7 @@ export class MemoryCluster implements Cluster {
    * this node's users when its lease expires (at once, in memory). For tests.
    */
   abandon(): void {
-    if (this.#hub.nodes.get(this.nodeId) === this) this.#hub.expire(this.nodeId);
+    if (this.#nodes.get(this.nodeId) === this) this.#hub.expire(this.nodeId);
   }
 
   // Nicks
@@ -89,6 +89,11 @@ export class MemoryCluster implements Cluster {
   }
 
   // Channels
+
+  /** The hub's nodes are all MemoryClusters; the hub knows only what it calls itself. */
+  get #nodes(): Map<string, MemoryCluster> {
+    return this.#hub.nodes as Map<string, MemoryCluster>;
+  }
 
   get localChannelCount(): number {
     return this.local.size;
@@ -131,9 +136,9 @@ export class MemoryCluster implements Cluster {
     const key = typeof channel === 'string' ? foldCase(channel) : channel.key;
     this.deliverChannel(key, line, except);
     // One node (the default): nothing else to do, and nothing allocated.
-    if (this.#hub.nodes.size <= 1) return;
+    if (this.#nodes.size <= 1) return;
     this.stats.published++;
-    for (const node of this.#hub.nodes.values()) {
+    for (const node of this.#nodes.values()) {
       if (node !== this && node.local.byKey(key)) {
         node.stats.received++;
         node.stats.channelReceived++;
@@ -145,7 +150,7 @@ export class MemoryCluster implements Cluster {
   sendMessage(from: string, to: string, text: string): boolean | Promise<boolean> {
     if (this.deliverMessage(from, to, text)) return true;
     const owner = this.#hub.nicks.get(foldCase(to));
-    const node = owner === undefined ? undefined : this.#hub.nodes.get(owner);
+    const node = owner === undefined ? undefined : this.#nodes.get(owner);
     if (!node || node === this) return false;
     this.stats.published++;
     node.stats.received++;
@@ -154,9 +159,9 @@ export class MemoryCluster implements Cluster {
 
   broadcastAll(from: string, text: string): number {
     const n = this.deliverAll(from, text);
-    if (this.#hub.nodes.size > 1) {
+    if (this.#nodes.size > 1) {
       this.stats.published++;
-      for (const node of this.#hub.nodes.values()) {
+      for (const node of this.#nodes.values()) {
         if (node === this) continue;
         node.stats.received++;
         node.deliverAll(from, text);
@@ -166,7 +171,7 @@ export class MemoryCluster implements Cluster {
   }
 
   toNode(node: string, topic: string, data: unknown): void {
-    const target = this.#hub.nodes.get(node);
+    const target = this.#nodes.get(node);
     if (!target) return;
     this.stats.published++;
     target.stats.received++;

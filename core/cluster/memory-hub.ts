@@ -4,7 +4,6 @@
  * share one hub between several in-process nodes to run a cluster without Redis.
  */
 import { ListLines } from '../list-lines.js';
-import type { MemoryCluster } from './memory-cluster.js';
 
 export interface HubChannel {
   /** As its creator spelled it. */
@@ -15,12 +14,17 @@ export interface HubChannel {
   userlist: ListLines | undefined;
 }
 
+/** What the hub needs of a node (MemoryCluster implements it). */
+export interface HubNode {
+  memberGone(key: string, channel: string, nick: string, node: string): void;
+}
+
 export class MemoryHub {
   /** Folded nick -> node id. */
   readonly nicks = new Map<string, string>();
   /** Folded channel name -> channel. */
   readonly channels = new Map<string, HubChannel>();
-  readonly nodes = new Map<string, MemoryCluster>();
+  readonly nodes = new Map<string, HubNode>();
 
   join(key: string, name: string, nick: string, node: string): HubChannel {
     let ch = this.channels.get(key);

@@ -5,7 +5,7 @@
  */
 import type { Logger } from '../logger.js';
 import type { Session } from '../session.js';
-import type { SessionLookup } from '../plugin-context.js';
+import type { SessionLookup } from '../session-registry.js';
 
 /** What a cluster node needs from its server. */
 export interface ClusterHost {
