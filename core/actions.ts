@@ -50,6 +50,8 @@ export interface ServerMessageMap {
   TALKLEAVE: { type: 'TALKLEAVE'; channel: string; nick: string };
   ERROR: { type: 'ERROR'; code: string; text: string };
   DISCONNECT: { type: 'DISCONNECT'; reason: string };
+  /** A line of a verb the protocol does not define (a plugin's own reply); clients only. */
+  CUSTOM: { type: 'CUSTOM'; verb: string; args: string[]; payload: string | undefined };
 }
 
 export type ServerMessageType = keyof ServerMessageMap;

@@ -4,7 +4,7 @@
  * server messages. Lines are parsed with indexOf/slice only.
  */
 import { VERBS } from './actions.js';
-import type { ClientCommand, ServerMessage, ServerMessageMap, TalkKeyword, Verb } from './actions.js';
+import type { ClientCommand, CustomCommand, ServerMessage, ServerMessageMap, TalkKeyword, Verb } from './actions.js';
 import { ProtocolError } from './errors.js';
 import { isChannelName, isValidChannel, isValidNick, isValidRealname } from './names.js';
 
@@ -230,6 +230,8 @@ export function formatServer(msg: ServerMessage, maxLineBytes = 8192): string {
       return `ERROR ${msg.code}: ${msg.text}\n`;
     case 'DISCONNECT':
       return `DISCONNECT: ${msg.reason}\n`;
+    case 'CUSTOM':
+      return `${msg.verb}${msg.args.length ? ` ${msg.args.join(' ')}` : ''}${msg.payload === undefined ? '' : `: ${msg.payload}`}\n`;
   }
 }
 
@@ -259,6 +261,29 @@ function formatList(prefix: string, nicks: readonly string[], maxLineBytes: numb
 
 type TalkEvent = ServerMessageMap['TALK']['event'];
 const TALK_EVENTS: ReadonlySet<string> = new Set<TalkEvent>(['REQUEST', 'ACCEPTED', 'DENIED', 'ENDED', 'JOINED']);
+
+/** The verbs of the protocol's server messages: a line of another verb is a plugin's own. */
+const SERVER_VERBS: ReadonlySet<string> = new Set(['ACCEPT', 'PING', 'JOINED', 'LEFT', 'USERLIST', 'TALKLIST', 'USERJOIN', 'USERLEAVE', 'TALKJOIN', 'TALKLEAVE', 'ERROR', 'MSG', 'TALK', 'DISCONNECT']);
+
+/**
+ * Client side: a line of a verb the protocol does not define, as a `CUSTOM`
+ * message (a plugin's reply); undefined for protocol verbs and empty lines.
+ */
+export function parseCustomServerLine(line: string): ServerMessageMap['CUSTOM'] | undefined {
+  const raw = splitLine(line);
+  if (raw === undefined || raw.verb === '' || SERVER_VERBS.has(raw.verb)) return undefined;
+  return { type: 'CUSTOM', verb: raw.verb, args: raw.args, payload: raw.payload };
+}
+
+/** A command of a verb a plugin added, as a line: `VERB[ ARG]*[: PAYLOAD]\n`. Throws on a space, colon or line break where it cannot be. */
+export function formatCustomCommand(cmd: CustomCommand): string {
+  const word = /^[^\s:]+$/;
+  if (!/^[A-Za-z][A-Za-z0-9_-]*$/.test(cmd.verb)) throw new TypeError(`invalid verb: ${cmd.verb}`);
+  for (const a of cmd.args) if (!word.test(a)) throw new TypeError(`invalid argument: ${a}`);
+  if (cmd.payload !== undefined && /[\r\n]/.test(cmd.payload)) throw new TypeError('a payload cannot hold a line break');
+  const args = cmd.args.length ? ` ${cmd.args.join(' ')}` : '';
+  return `${cmd.verb.toUpperCase()}${args}${cmd.payload === undefined ? '' : `: ${cmd.payload}`}\n`;
+}
 
 /** Client side: parse one server line (without `\n`); undefined if it is not a server message. */
 export function parseServerLine(line: string): ServerMessage | undefined {

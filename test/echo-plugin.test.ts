@@ -1,6 +1,6 @@
 // A user plugin registered beside the built-ins.
 import test from 'ava';
-import { builtinPlugins } from '../index.js';
+import { builtinPlugins, definePlugin, ofVerb, PLUGIN_CONTEXT, type PluginContext } from '../index.js';
 import { echoPlugin } from './fixtures/echo-plugin.js';
 import { connect, connectInLobby, openClient, startServer } from './helpers.js';
 
@@ -36,4 +36,25 @@ test('ECHO - two servers with different options each keep their own', async (t) 
   b.sendRaw('ECHO: hi\n');
   t.is((await a.waitFor('MSG')).text, '1:hi');
   t.is((await b.waitFor('MSG')).text, '2:hi');
+});
+
+test('custom verbs - client.command sends a plugin verb, and the plugin replies with its own verb as a typed CUSTOM message', async (t) => {
+  const shout = definePlugin({
+    name: 'shout',
+    verbs: ['SHOUT'],
+    inject: [PLUGIN_CONTEXT],
+    useFactory: (ctx: PluginContext) => ({
+      start: () =>
+        ctx.handle(ofVerb('SHOUT'), ({ session, args, payload }) =>
+          session.send({ type: 'CUSTOM', verb: 'SHOUTED', args: [session.nick, ...args], payload: (payload ?? '').toUpperCase() }),
+        ),
+    }),
+  });
+  const { port } = await startServer(t, { plugins: [...builtinPlugins(['channels']), shout] });
+  const alice = await connectInLobby(t, port, 'alice');
+  alice.command('shout', ['#dev'], 'hello: there');
+  const m = await alice.waitFor('CUSTOM', (x) => x.verb === 'SHOUTED');
+  t.deepEqual(m, { type: 'CUSTOM', verb: 'SHOUTED', args: ['alice', '#dev'], payload: 'HELLO: THERE' });
+  t.throws(() => alice.command('SHOUT', ['two words']), { instanceOf: TypeError });
+  t.throws(() => alice.command('SHOUT', [], 'a\nJOIN: #x'), { instanceOf: TypeError });
 });

@@ -6,7 +6,7 @@
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { Subject, type Observable } from 'rxjs';
-import { formatCommand, parseServerLine } from '../../core/codec.js';
+import { formatCommand, formatCustomCommand, parseCustomServerLine, parseServerLine } from '../../core/codec.js';
 import { LineSplitter, LINE_TOO_LONG } from '../../core/line-splitter.js';
 import { foldCase } from '../../core/names.js';
 import { PROTOCOL_VERSION } from '../../core/defaults.js';
@@ -192,6 +192,17 @@ export class ParleyClient {
   }
 
   /**
+   * Sends a command of a verb a plugin added; its replies arrive as `CUSTOM` messages.
+   * @example
+   * client.command('ECHO', [], 'hi');
+   * const reply = await client.waitFor('CUSTOM', (m) => m.verb === 'ECHOED');
+   * @throws TypeError for a verb or argument that cannot be put on the wire
+   */
+  command(verb: string, args: readonly string[] = [], payload?: string): void {
+    this.sendRaw(formatCustomCommand(payload === undefined ? { verb, args: [...args] } : { verb, args: [...args], payload }));
+  }
+
+  /**
    * Writes bytes as they are (for malformed input); nothing is appended.
    * @throws ClientError('CLOSED') once the socket closed
    */
@@ -313,7 +324,8 @@ export class ParleyClient {
       const line = this.#splitter.shift();
       if (line === undefined) break;
       if (line === LINE_TOO_LONG) continue;
-      const msg = parseServerLine(line.toString('utf8'));
+      const text = line.toString('utf8');
+      const msg = parseServerLine(text) ?? parseCustomServerLine(text);
       if (msg !== undefined) this.#receive(msg);
     }
     // Lists are written in one go, so a read burst ends with the whole list (libuv
