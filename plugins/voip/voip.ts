@@ -91,6 +91,11 @@ export class VoipPlugin implements PluginHooks {
     return this.#relay.address();
   }
 
+  /** The node link's bound UDP address (voice between cluster nodes); undefined before `start` and after `stop`. */
+  linkAddress(): { host: string; port: number } | undefined {
+    return this.#x.link.address();
+  }
+
   /** A snapshot of talks and relay counters. */
   stats(): VoipStats {
     const c = this.#relay.counters;
