@@ -1,7 +1,8 @@
 // Cross-node voice: K 1:1 calls whose parties sit on different nodes (2 `parley serve --redis`
 // processes and a redis-server), beside K calls on a single node, in one run. The load
 // generator is dist/bench/voice-load.js (the B party of each call connects to the second
-// node with --port-b). Nodes on CPU 0, the load generator on CPU 1, redis-server unpinned.
+// node with --port-b). Node a (and the single node) on CPU 0, node b and the load generator on
+// CPU 1 (--node-b-cpu), redis-server unpinned.
 // Voice never goes through Redis: each frame crosses the node link once (docs/cluster.md).
 // With --runs N the topologies alternate run by run; the run with the median p99 is reported.
 //
@@ -26,6 +27,8 @@ export interface ClusterVoiceOptions {
   runs: number;
   quietWaitS: number;
   redisServer: string;
+  /** CPU of the second node (the first is on CPU 0, the load generator on CPU 1), as if on a machine of its own; -1: not pinned. Default 1. */
+  nodeBCpu: number;
 }
 
 export const clusterVoiceDefaults: ClusterVoiceOptions = {
@@ -38,6 +41,7 @@ export const clusterVoiceDefaults: ClusterVoiceOptions = {
   runs: 3,
   quietWaitS: 20,
   redisServer: 'redis-server',
+  nodeBCpu: 1,
 };
 
 export function clusterVoiceOptionsFromArgs(args: ParsedArgs): ClusterVoiceOptions {
@@ -52,6 +56,7 @@ export function clusterVoiceOptionsFromArgs(args: ParsedArgs): ClusterVoiceOptio
     runs: numFlag(args, 'runs', d.runs, { min: 1 }),
     quietWaitS: numFlag(args, 'quiet-wait', d.quietWaitS, { int: false }),
     redisServer: strFlag(args, 'redis-server') ?? process.env['REDIS_SERVER'] ?? d.redisServer,
+    nodeBCpu: numFlag(args, 'node-b-cpu', d.nodeBCpu, { min: -1 }),
   };
 }
 
@@ -100,10 +105,10 @@ async function startRedis(cmd: string): Promise<{ child: BenchChild; url: string
   return { child, url: `redis://127.0.0.1:${port}` };
 }
 
-async function startNode(redisUrl: string | undefined, nodeId: string): Promise<{ child: BenchChild; port: number }> {
+async function startNode(redisUrl: string | undefined, nodeId: string, cpu: number | undefined): Promise<{ child: BenchChild; port: number }> {
   const args = [path.join(DIST_DIR, 'cli', 'main.js'), 'serve', '--host', '127.0.0.1', '--port', '0', '--plugins', 'ping,channels,voip', '--rate-limit', '0', '--max-per-ip', '0', '--log-level', 'warn'];
   if (redisUrl !== undefined) args.push('--redis', redisUrl, '--redis-prefix', 'bench', '--node-id', nodeId);
-  const child = new BenchChild(`parley-${nodeId}`, process.execPath, args, { cpu: 0, cwd: ROOT_DIR });
+  const child = new BenchChild(`parley-${nodeId}`, process.execPath, args, { ...(cpu === undefined ? {} : { cpu }), cwd: ROOT_DIR });
   try {
     const { m } = await child.waitForLine(/listening on [\d.]+:(\d+)/, 20_000, `parley ${nodeId} to listen`);
     return { child, port: Number(m![1]) };
@@ -122,13 +127,13 @@ async function runOnce(o: ClusterVoiceOptions, clustered: boolean): Promise<Clus
     if (clustered) {
       const redis = await startRedis(o.redisServer);
       children.push(redis.child);
-      const a = await startNode(redis.url, 'a');
+      const a = await startNode(redis.url, 'a', 0);
       children.push(a.child);
-      const b = await startNode(redis.url, 'b');
+      const b = await startNode(redis.url, 'b', o.nodeBCpu < 0 ? undefined : o.nodeBCpu);
       children.push(b.child);
       ports = [a.port, b.port];
     } else {
-      const a = await startNode(undefined, 'single');
+      const a = await startNode(undefined, 'single', 0);
       children.push(a.child);
       ports = [a.port];
     }
