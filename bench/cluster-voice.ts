@@ -106,7 +106,22 @@ async function startRedis(cmd: string): Promise<{ child: BenchChild; url: string
 }
 
 async function startNode(redisUrl: string | undefined, nodeId: string, cpu: number | undefined): Promise<{ child: BenchChild; port: number }> {
-  const args = [path.join(DIST_DIR, 'cli', 'main.js'), 'serve', '--host', '127.0.0.1', '--port', '0', '--plugins', 'ping,channels,voip', '--rate-limit', '0', '--max-per-ip', '0', '--log-level', 'warn'];
+  const args = [
+    path.join(DIST_DIR, 'cli', 'main.js'),
+    'serve',
+    '--host',
+    '127.0.0.1',
+    '--port',
+    '0',
+    '--plugins',
+    'ping,channels,voip',
+    '--rate-limit',
+    '0',
+    '--max-per-ip',
+    '0',
+    '--log-level',
+    'warn',
+  ];
   if (redisUrl !== undefined) args.push('--redis', redisUrl, '--redis-prefix', 'bench', '--node-id', nodeId);
   const child = new BenchChild(`parley-${nodeId}`, process.execPath, args, { ...(cpu === undefined ? {} : { cpu }), cwd: ROOT_DIR });
   try {
@@ -143,16 +158,25 @@ async function runOnce(o: ClusterVoiceOptions, clustered: boolean): Promise<Clus
       process.execPath,
       [
         path.join(DIST_DIR, 'bench', 'voice-load.js'),
-        '--mode', 'parley',
-        '--port', String(ports[0]),
+        '--mode',
+        'parley',
+        '--port',
+        String(ports[0]),
         ...(clustered ? ['--port-b', String(ports[1])] : []),
-        '--calls', String(o.calls),
-        '--rates', String(o.rate),
-        '--payload', String(o.payload),
-        '--warmup', String(o.warmupS),
-        '--duration', String(o.durationS),
-        '--drain', String(o.drainS),
-        '--setup-timeout', String(setupTimeoutS),
+        '--calls',
+        String(o.calls),
+        '--rates',
+        String(o.rate),
+        '--payload',
+        String(o.payload),
+        '--warmup',
+        String(o.warmupS),
+        '--duration',
+        String(o.durationS),
+        '--drain',
+        String(o.drainS),
+        '--setup-timeout',
+        String(setupTimeoutS),
         '--control-stdin',
       ],
       { cpu: 1, cwd: ROOT_DIR },
@@ -223,10 +247,17 @@ export async function runClusterVoice(o: ClusterVoiceOptions): Promise<ClusterVo
   const bound = p99s === null ? null : 2 * p99s + 1;
   report.targets.push(
     { name: 'cross-node loss (%)', value: loss, target: '<= 0.1', pass: loss === null ? null : loss <= 0.1 },
-    { name: 'cross-node p99 (ms)', value: p99c, target: `<= 2 x single (${fmt(p99s, 2)}) + 1 = ${fmt(bound, 2)}`, pass: p99c === null || bound === null ? null : p99c <= bound },
+    {
+      name: 'cross-node p99 (ms)',
+      value: p99c,
+      target: `<= 2 x single (${fmt(p99s, 2)}) + 1 = ${fmt(bound, 2)}`,
+      pass: p99c === null || bound === null ? null : p99c <= bound,
+    },
   );
-  console.log(`\nmedian runs by p99: single node p50 ${fmt(single?.phase?.p50Ms ?? null, 2)} / p99 ${fmt(p99s, 2)} ms, loss ${fmt(single?.phase?.lossPct ?? null, 3)} %; ` +
-    `2 nodes p50 ${fmt(cluster?.phase?.p50Ms ?? null, 2)} / p99 ${fmt(p99c, 2)} ms, loss ${fmt(loss, 3)} %`);
-  for (const tg of report.targets) console.log(`target ${tg.name}: ${fmt(tg.value, 3)} (${tg.target}) ${tg.pass === null ? "-" : passMiss(tg.pass)}`);
+  console.log(
+    `\nmedian runs by p99: single node p50 ${fmt(single?.phase?.p50Ms ?? null, 2)} / p99 ${fmt(p99s, 2)} ms, loss ${fmt(single?.phase?.lossPct ?? null, 3)} %; ` +
+      `2 nodes p50 ${fmt(cluster?.phase?.p50Ms ?? null, 2)} / p99 ${fmt(p99c, 2)} ms, loss ${fmt(loss, 3)} %`,
+  );
+  for (const tg of report.targets) console.log(`target ${tg.name}: ${fmt(tg.value, 3)} (${tg.target}) ${tg.pass === null ? '-' : passMiss(tg.pass)}`);
   return report;
 }

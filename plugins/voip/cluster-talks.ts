@@ -16,16 +16,7 @@
  *   member on every node with one cluster publish. Frames go once to each node
  *   with talkers.
  */
-import {
-  foldCase,
-  formatServer,
-  ProtocolError,
-  type Cluster,
-  type Logger,
-  type PluginContext,
-  type Session,
-  type WireErrorCode,
-} from '../../core/index.js';
+import { foldCase, formatServer, ProtocolError, type Cluster, type Logger, type PluginContext, type Session, type WireErrorCode } from '../../core/index.js';
 import { LINK_CALL, LINK_GROUP, LINK_INFO_KEY, linkHeader, NodeLink, type LinkKind } from './node-link.js';
 import type { GroupTalk, HalfCallTalk, RemoteSink, Talk, TalkRegistry } from './talk-registry.js';
 import type { UdpRelay } from './udp-relay.js';
@@ -212,10 +203,13 @@ export class ClusterTalks {
   #armIdle(half: HalfCallTalk): void {
     const timeout = this.options.talkTimeoutMs;
     const due = half.lastPayloadAt + timeout - performance.now();
-    half.timer = this.#timer(() => {
-      if (performance.now() - half.lastPayloadAt >= timeout) this.end(half, true);
-      else this.#armIdle(half);
-    }, Math.max(1, due));
+    half.timer = this.#timer(
+      () => {
+        if (performance.now() - half.lastPayloadAt >= timeout) this.end(half, true);
+        else this.#armIdle(half);
+      },
+      Math.max(1, due),
+    );
   }
 
   #onCall(m: CallMsg, from: string): void {
@@ -263,7 +257,9 @@ export class ClusterTalks {
     const g = this.#group(key);
     talk.remote = g;
     const others = (await this.#cluster.nodesOf(talk.channel)).filter((n) => n !== this.#cluster.nodeId);
-    const answers = await Promise.all(others.map((n) => this.#ask(n, GROUP, { op: 'q', ch: key } satisfies Omit<GroupMsg, 'rid'>).then((r) => [n, r] as const)));
+    const answers = await Promise.all(
+      others.map((n) => this.#ask(n, GROUP, { op: 'q', ch: key } satisfies Omit<GroupMsg, 'rid'>).then((r) => [n, r] as const)),
+    );
     for (const [node, r] of answers) for (const [nick, at] of r.talkers ?? []) g.remote.set(foldCase(nick), { nick, node, at });
     await Promise.all([...new Set([...g.remote.values()].map((r) => r.node))].map((n) => this.#peer(n)));
     g.refresh();

@@ -31,7 +31,11 @@ test('cluster voice - a 1:1 call between two nodes: every frame arrives, and eac
   await until(() => s.voip.stats().boundEndpoints === 2);
   await Promise.all([va.paced({ payloadBytes: 100, frames: FRAMES }), vb.paced({ payloadBytes: 100, frames: FRAMES })]);
   await until(() => va.stats().totals.received === FRAMES && vb.stats().totals.received === FRAMES, 5000, 'every frame');
-  for (const [v, from] of [[va, 'bob'], [vb, 'alice']] as const) t.like(v.stats().senders[from], { received: FRAMES, lost: 0, duplicates: 0 });
+  for (const [v, from] of [
+    [va, 'bob'],
+    [vb, 'alice'],
+  ] as const)
+    t.like(v.stats().senders[from], { received: FRAMES, lost: 0, duplicates: 0 });
   const [a, b] = s.plugins.map((p) => p.stats());
   t.like(a!.nodeLink, { framesOut: FRAMES, framesIn: FRAMES, dropped: { notNode: 0, malformed: 0, unknownTalk: 0 } });
   t.like(b!.nodeLink, { framesOut: FRAMES, framesIn: FRAMES });
@@ -92,7 +96,25 @@ test('cluster voice - a node killed mid-call: its peers get ENDED and TALKLEAVE 
   const prefix = `kill${process.pid}`;
   const live = await startServer(t, {}, { cluster: redisCluster({ url: redis.url, prefix, nodeId: 'live', leaseMs }) });
   const main = join(__dirname, '..', '..', 'cli', 'main.js');
-  const args = ['serve', '--host', '127.0.0.1', '--port', '0', '--plugins', 'ping,channels,im,voip', '--redis', redis.url, '--redis-prefix', prefix, '--redis-lease', `${leaseMs}ms`, '--node-id', 'doomed', '--log-level', 'silent'];
+  const args = [
+    'serve',
+    '--host',
+    '127.0.0.1',
+    '--port',
+    '0',
+    '--plugins',
+    'ping,channels,im,voip',
+    '--redis',
+    redis.url,
+    '--redis-prefix',
+    prefix,
+    '--redis-lease',
+    `${leaseMs}ms`,
+    '--node-id',
+    'doomed',
+    '--log-level',
+    'silent',
+  ];
   const child = spawn(process.execPath, [main, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   t.teardown(() => child.kill('SIGKILL'));
   let out = '';
@@ -134,7 +156,10 @@ test('cluster voice - node-link datagrams from an address that is no live node a
   vb.bind();
   await until(() => s.voip.stats().boundEndpoints === 2);
   // A well-formed datagram for the live call (its id is the requester node's first), from a stranger.
-  const forged = Buffer.concat([linkHeader(LINK_CALL, 'node0.1'), encodeVoiceFrame({ key: '', nick: 'alice', seq: 999, ts: 0, payload: Buffer.from('forged') })]);
+  const forged = Buffer.concat([
+    linkHeader(LINK_CALL, 'node0.1'),
+    encodeVoiceFrame({ key: '', nick: 'alice', seq: 999, ts: 0, payload: Buffer.from('forged') }),
+  ]);
   const stranger = dgram.createSocket('udp4');
   t.teardown(() => new Promise<void>((r) => stranger.close(() => r())));
   await new Promise<void>((r) => stranger.bind(0, '127.0.0.1', () => r()));

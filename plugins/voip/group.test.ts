@@ -30,7 +30,7 @@ test('group voice - three talkers, each with a key of its own, each hear the oth
     return got;
   });
   await bindAll(s, voices, 3);
-  voices.forEach((v) => v.send(Buffer.from(`from ${v.nick}`)));
+  for (const v of voices) v.send(Buffer.from(`from ${v.nick}`));
   await until(() => heard.every((h) => h.length === 2));
   t.is(s.voip.stats().framesRelayed, 6); // exactly two copies of each frame: nothing went back to its sender
   voices.forEach((v, i) => {
