@@ -6,12 +6,14 @@
 //   voice     UDP voice relay, parley vs a bare dgram forwarder (bench/voice.ts)
 //   socketio  fan-out ratios to socket.io, parley paced at 50,000 deliveries/s (bench/socketio.ts)
 //   memory    memory per idle connection at 10,000 connections (bench/memory.ts)
+//   cluster-voice  100 1:1 calls with parties on 2 nodes (+ redis-server) vs on one node (bench/cluster-voice.ts)
 import { parseArgs, type ParsedArgs } from './args.js';
 import { installCleanupHooks, killAllChildren } from './children.js';
 import { fanoutOptionsFromArgs, runFanout, type FanoutReport } from './fanout.js';
 import { voiceOptionsFromArgs, runVoice } from './voice.js';
 import { socketioOptionsFromArgs, runSocketio } from './socketio.js';
 import { memoryOptionsFromArgs, runMemory } from './memory.js';
+import { clusterVoiceOptionsFromArgs, runClusterVoice } from './cluster-voice.js';
 import { waitForQuietMachine } from './machine-load.js';
 
 interface Workload {
@@ -41,6 +43,10 @@ const workloads: Record<string, Workload> = {
   memory: {
     description: 'memory per idle connection at 10,000 connections: parley vs socket.io vs bare net',
     run: (args) => runMemory(memoryOptionsFromArgs(args)),
+  },
+  'cluster-voice': {
+    description: 'voice across nodes: 100 1:1 calls, parties on 2 nodes + redis-server, vs one node (loss, p50/p99)',
+    run: (args) => runClusterVoice(clusterVoiceOptionsFromArgs(args)),
   },
 };
 

@@ -4,7 +4,8 @@
 //   node dist/bench/voice-load.js --mode parley|bare --port P [--udp-port P] [--host 127.0.0.1]
 //     [--calls 100] [--rates 50] [--payload 100] [--warmup 1] [--settle 0.5] [--duration 3]
 //     [--drain 0.5] [--max-burst 4] [--udp-buffer 4194304] [--first 0] [--connect-concurrency 200]
-//     [--setup-timeout 60] [--control-stdin] [--progress]
+//     [--setup-timeout 60] [--control-stdin] [--progress] [--port-b P [--udp-port-b P]]
+//   --port-b: the B party of every call connects to this node (a cluster node) instead
 //
 // Set-up (not measured):
 //   parley: per call two TCP clients `va<i>` and `vb<i>`; all connections are opened first,
@@ -54,6 +55,9 @@ if (!args.flags.has('port')) usageError('--port is required');
 const host = strFlag(args, 'host', '127.0.0.1');
 const tcpPort = num('port', 0, { min: 1 });
 const udpPort = num('udp-port', tcpPort, { min: 1 });
+// Cross-node calls (a cluster): the B parties (`vb<i>`) connect to another node.
+const tcpPortB = num('port-b', tcpPort, { min: 1 });
+const udpPortB = num('udp-port-b', args.flags.has('port-b') ? tcpPortB : udpPort, { min: 1 });
 const nCalls = num('calls', 100, { min: 1 });
 const rates = strFlag(args, 'rates', '50')
   .split(',')
@@ -277,7 +281,7 @@ async function openUdp(p: Party): Promise<void> {
   p.localPort = sock.address().port;
   await new Promise<void>((resolve, reject) => {
     sock.once('error', reject);
-    sock.connect(udpPort, host, () => {
+    sock.connect(p.nick.startsWith('vb') ? udpPortB : udpPort, host, () => {
       sock.off('error', reject);
       resolve();
     });
@@ -306,7 +310,7 @@ class Client {
       if (c === 85 /* U */ || c === 74 /* J */) return;
       this.onLine(buf.toString('utf8', s, e));
     }, 1 << 22);
-    const sock = net.connect({ host, port: tcpPort, noDelay: true });
+    const sock = net.connect({ host, port: party.nick.startsWith('vb') ? tcpPortB : tcpPort, noDelay: true });
     party.tcp = sock;
     sock.on('data', (d: Buffer) => {
       if (loading) tcpBytesDuringLoad += d.length;

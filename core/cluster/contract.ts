@@ -213,4 +213,24 @@ export function clusterContract(test: TestFn, name: string, make: (t: ExecutionC
     t.deepEqual(await a!.cluster.nodesOf('#x'), [a!.cluster.nodeId]);
     t.is(b!.cluster.channelsOf(bob.session).size, 0);
   });
+
+  test(`${name} cluster - what a node advertises is readable on every node while it lives; its end reaches every other node once`, async (t) => {
+    const { nodes: [a, b, c], leaseMs } = await nodes(t, 3);
+    await b!.cluster.advertise('voip.link', '127.0.0.1:4242');
+    t.is(await a!.cluster.nodeInfo(b!.cluster.nodeId, 'voip.link'), '127.0.0.1:4242');
+    t.is(await b!.cluster.nodeInfo(b!.cluster.nodeId, 'voip.link'), '127.0.0.1:4242');
+    t.is(await a!.cluster.nodeInfo(b!.cluster.nodeId, 'other'), undefined);
+    t.is(await a!.cluster.nodeInfo('no-such-node', 'voip.link'), undefined);
+    const seen: string[] = [];
+    a!.cluster.onNodeGone((n) => seen.push(`a ${n}`));
+    c!.cluster.onNodeGone((n) => seen.push(`c ${n}`));
+    // A node without any channel member is reported too.
+    (b!.cluster as Cluster & { abandon(): void }).abandon();
+    t.true(await eventually(() => seen.length === 2, leaseMs * 3), seen.join('|'));
+    t.deepEqual(seen.sort(), [`a ${b!.cluster.nodeId}`, `c ${b!.cluster.nodeId}`]);
+    t.is(await a!.cluster.nodeInfo(b!.cluster.nodeId, 'voip.link'), undefined);
+    await c!.cluster.stop();
+    t.true(await eventually(() => seen.length === 3, 2000), seen.join('|'));
+    t.is(seen[2], `a ${c!.cluster.nodeId}`);
+  });
 }

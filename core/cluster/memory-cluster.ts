@@ -41,6 +41,7 @@ export class MemoryCluster implements Cluster {
   readonly #hub: MemoryHub;
   readonly #nodeHandlers = new Map<string, (data: unknown, from: string) => void>();
   readonly #leaveHandlers: ((l: RemoteLeave) => void)[] = [];
+  readonly #goneHandlers: ((node: string) => void)[] = [];
 
   constructor(
     protected readonly host: ClusterHost,
@@ -186,6 +187,20 @@ export class MemoryCluster implements Cluster {
     this.#leaveHandlers.push(handler);
   }
 
+  advertise(key: string, value: string): void | Promise<void> {
+    let info = this.#hub.info.get(this.nodeId);
+    if (!info) this.#hub.info.set(this.nodeId, (info = new Map()));
+    info.set(key, value);
+  }
+
+  nodeInfo(node: string, key: string): string | undefined | Promise<string | undefined> {
+    return this.#hub.info.get(node)?.get(key);
+  }
+
+  onNodeGone(handler: (node: string) => void): void {
+    this.#goneHandlers.push(handler);
+  }
+
   // Local delivery, for subclasses
 
   /** Writes `line` to this node's members of the channel `key` (folded), except `except`. */
@@ -235,6 +250,18 @@ export class MemoryCluster implements Cluster {
       this.deliverChannel(key, Buffer.from(formatServer({ type: 'USERLEAVE', channel, nick })));
     }
     for (const h of this.#leaveHandlers) h({ channel, nick, node });
+  }
+
+  /** Another node is gone (left, or its lease expired): the node-gone handlers. Public for the hub. */
+  nodeGone(node: string): void {
+    if (node === this.nodeId) return;
+    for (const h of this.#goneHandlers) {
+      try {
+        h(node);
+      } catch (err) {
+        this.host.log.error(`node-gone handler failed for ${node}`, err);
+      }
+    }
   }
 }
 

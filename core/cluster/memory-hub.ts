@@ -17,6 +17,7 @@ export interface HubChannel {
 /** What the hub needs of a node (MemoryCluster implements it). */
 export interface HubNode {
   memberGone(key: string, channel: string, nick: string, node: string): void;
+  nodeGone(node: string): void;
 }
 
 export class MemoryHub {
@@ -25,6 +26,8 @@ export class MemoryHub {
   /** Folded channel name -> channel. */
   readonly channels = new Map<string, HubChannel>();
   readonly nodes = new Map<string, HubNode>();
+  /** Node id -> what it advertised. */
+  readonly info = new Map<string, Map<string, string>>();
 
   join(key: string, name: string, nick: string, node: string): HubChannel {
     let ch = this.channels.get(key);
@@ -69,5 +72,7 @@ export class MemoryHub {
         for (const n of this.nodes.values()) if (n !== gone) n.memberGone(key, ch.name, nick, node);
       }
     }
+    this.info.delete(node);
+    for (const n of this.nodes.values()) if (n !== gone) n.nodeGone(node);
   }
 }

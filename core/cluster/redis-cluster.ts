@@ -38,6 +38,7 @@ const GONE = 1;
 const DM = 2;
 const NODE = 3;
 const ALL = 4;
+const NODE_GONE = 5;
 
 interface ScriptCommands {
   parleyClaim(...args: (string | number)[]): Promise<number>;
@@ -65,6 +66,8 @@ export class RedisCluster extends MemoryCluster {
   #started = false;
   #stopped = false;
   #syncing: Promise<void> | undefined;
+  /** What this node advertised, written again after Redis comes back. */
+  readonly #info = new Map<string, string>();
 
   constructor(host: ClusterHost, options: RedisClusterOptions) {
     super(host, { nodeId: options.nodeId ?? randomNodeId() });
@@ -122,6 +125,7 @@ export class RedisCluster extends MemoryCluster {
     if (this.available) {
       try {
         this.#gone(await this.#cmd.parleyGoodbye(this.prefix, this.nodeId), this.nodeId);
+        this.#publish(this.#allChannel, [this.nodeId, NODE_GONE, this.nodeId]);
       } catch (err) {
         this.host.log.warn('cluster: goodbye failed', err);
       }
@@ -226,6 +230,16 @@ export class RedisCluster extends MemoryCluster {
     return n;
   }
 
+  override async advertise(key: string, value: string): Promise<void> {
+    this.#info.set(key, value);
+    await this.#cmd.hset(`${this.prefix}:n:${this.nodeId}:i`, key, value).catch(() => {});
+  }
+
+  override async nodeInfo(node: string, key: string): Promise<string | undefined> {
+    if (node === this.nodeId) return this.#info.get(key);
+    return (await this.#cmd.hget(`${this.prefix}:n:${node}:i`, key)) ?? undefined;
+  }
+
   override toNode(node: string, topic: string, data: unknown): void {
     if (node === this.nodeId) this.deliverNode(topic, data, this.nodeId);
     else this.#publish(`${this.prefix}:node:${node}`, [this.nodeId, NODE, topic, data]);
@@ -259,6 +273,7 @@ export class RedisCluster extends MemoryCluster {
     } else if (msg[1] === DM) this.deliverMessage(msg[2] as string, msg[3] as string, msg[4] as string);
     else if (msg[1] === ALL) this.deliverAll(msg[2] as string, msg[3] as string);
     else if (msg[1] === NODE) this.deliverNode(msg[2] as string, msg[3], from);
+    else if (msg[1] === NODE_GONE) this.nodeGone(msg[2] as string);
   }
 
   async #ref(key: string): Promise<void> {
@@ -309,7 +324,14 @@ export class RedisCluster extends MemoryCluster {
     try {
       await this.#cmd.parleyBeat(this.prefix, this.nodeId, this.leaseMs);
       const reaped = await this.#cmd.parleyReap(this.prefix);
-      for (let i = 0; i + 3 < reaped.length; i += 4) this.#gone(reaped.slice(i + 1, i + 4), reaped[i]!);
+      for (let i = 0; i + 3 < reaped.length; i += 4) {
+        if (reaped[i + 1] !== '') this.#gone(reaped.slice(i + 1, i + 4), reaped[i]!);
+        else {
+          // The node's members are gone (USERLEAVE published first): now the node itself, everywhere.
+          this.nodeGone(reaped[i]!);
+          this.#publish(this.#allChannel, [this.nodeId, NODE_GONE, reaped[i]!]);
+        }
+      }
     } catch (err) {
       this.host.log.debug(`cluster heartbeat failed: ${(err as Error).message}`);
     }
@@ -330,6 +352,7 @@ export class RedisCluster extends MemoryCluster {
       for (const s of this.host.sessions.connected()) users.push(foldCase(s.nick));
       const members: string[] = [];
       for (const ch of this.local.values()) for (const s of ch.list) members.push(`${ch.key}\n${s.nick}`, ch.name);
+      if (this.#info.size > 0) await this.#cmd.hset(`${this.prefix}:n:${this.nodeId}:i`, Object.fromEntries(this.#info));
       const [conflicts, removed, added] = await this.#cmd.parleySync(this.prefix, this.nodeId, this.leaseMs, users.length, ...users, ...members);
       this.#gone(removed, this.nodeId);
       for (let i = 0; i + 2 < added.length; i += 3) {

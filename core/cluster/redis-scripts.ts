@@ -5,6 +5,7 @@
  *   p:n:<node>        the node's heartbeat, with a lease
  *   p:n:<node>:u      the node's folded nicks (set)
  *   p:n:<node>:m      the node's memberships, "<channel key>\n<nick>" (set)
+ *   p:n:<node>:i      what the node advertised (hash; e.g. its voice relay's node-to-node address)
  *   p:nodes           nodes that announced themselves (set)
  *   p:c:<key>:name    a channel's spelling
  *   p:c:<key>:m       its members (sorted set, score = join sequence)
@@ -77,7 +78,7 @@ local function drop(p, id, out)
   for _, f in ipairs(redis.call('SMEMBERS', p..':n:'..id..':u')) do
     if redis.call('GET', p..':u:'..f) == id then redis.call('DEL', p..':u:'..f) end
   end
-  redis.call('DEL', p..':n:'..id..':m', p..':n:'..id..':u', p..':n:'..id)
+  redis.call('DEL', p..':n:'..id..':m', p..':n:'..id..':u', p..':n:'..id..':i', p..':n:'..id)
   redis.call('SREM', p..':nodes', id)
 end`;
 
@@ -91,7 +92,10 @@ for _, f in ipairs(redis.call('SMEMBERS', p..':n:'..node..':u')) do
 end
 return 1`;
 
-/** ARGV: p. Drops every node whose heartbeat expired; returns { node, key, spelling, nick, ... }. */
+/**
+ * ARGV: p. Drops every node whose heartbeat expired; returns { node, key, spelling, nick, ... },
+ * each dropped node's memberships followed by { node, '', '', '' }.
+ */
 export const REAP = `${REMOVE_FN}${DROP_FN}
 local p = ARGV[1]
 local out = {}
@@ -102,6 +106,7 @@ for _, id in ipairs(redis.call('SMEMBERS', p..':nodes')) do
     for i = 1, #mine, 3 do
       table.insert(out, id); table.insert(out, mine[i]); table.insert(out, mine[i + 1]); table.insert(out, mine[i + 2])
     end
+    table.insert(out, id); table.insert(out, ''); table.insert(out, ''); table.insert(out, '')
   end
 end
 return out`;

@@ -107,6 +107,15 @@ export interface Cluster {
   onNode(topic: string, handler: (data: unknown, from: string) => void): void;
   /** Called with members removed because their node went away (after their USERLEAVE went out). */
   onRemoteLeave(handler: (leave: RemoteLeave) => void): void;
+  /**
+   * Publishes `value` under `key` in this node's record (e.g. the voice relay's
+   * node-to-node address), readable by every node while this node is live.
+   */
+  advertise(key: string, value: string): void | Promise<void>;
+  /** What `node` advertised under `key`; undefined when it did not or is not live. */
+  nodeInfo(node: string, key: string): string | undefined | Promise<string | undefined>;
+  /** Called on every other node once a node has left or its lease expired (after the onRemoteLeave calls). */
+  onNodeGone(handler: (node: string) => void): void;
 
   start(): void | Promise<void>;
   /** Leaves the cluster gracefully: this node's users vanish everywhere at once. */

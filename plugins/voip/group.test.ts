@@ -3,9 +3,9 @@ import type { ServerMessage } from '../../core/index.js';
 import type { ParleyClient } from '../../harness/client/index.js';
 import type { VoiceFrame } from './voice-frame.js';
 import { decodeVoiceFrame, encodeVoiceFrame } from './voice-frame.js';
-import { bindAll, call, connect, rawUdp, startServer, until, voice, type TestServer } from './voip-fixture.js';
+import { bindAll, call, connect, rawUdp, startServer, until, voice, voipTopologies, type TestServer, type VoipServers } from './voip-fixture.js';
 
-async function inRoom(t: Parameters<typeof connect>[0], s: TestServer, nicks: string[], room = '#room'): Promise<ParleyClient[]> {
+async function inRoom(t: Parameters<typeof connect>[0], s: TestServer | VoipServers, nicks: string[], room = '#room'): Promise<ParleyClient[]> {
   const clients: ParleyClient[] = [];
   for (const n of nicks) {
     const c = await connect(t, s.port, n);
@@ -30,7 +30,7 @@ test('group voice - three talkers, each with a key of its own, each hear the oth
     return got;
   });
   await bindAll(s, voices, 3);
-  voices.forEach((v) => v.send(Buffer.from(`from ${v.nick}`)));
+  for (const v of voices) v.send(Buffer.from(`from ${v.nick}`));
   await until(() => heard.every((h) => h.length === 2));
   t.is(s.voip.stats().framesRelayed, 6); // exactly two copies of each frame: nothing went back to its sender
   voices.forEach((v, i) => {
@@ -41,53 +41,57 @@ test('group voice - three talkers, each with a key of its own, each hear the oth
   t.like(s.voip.stats(), { groupSessions: 1, groupTalkers: 3, boundEndpoints: 3 });
 });
 
-test('group voice - JOINED and TALKLIST to the joiner, TALKJOIN to every channel member, TALKLEAVE on END', async (t) => {
-  const s = await startServer(t);
-  const [ann, ben, dan] = await inRoom(t, s, ['ann', 'ben', 'dan']);
-  const eve = await connect(t, s.port, 'eve'); // in #lobby only
-  const first = await ann!.talkJoin('#ROOM');
-  t.deepEqual(first.nicks, ['ann']);
-  // The joiner's own TALKJOIN comes after its TALKLIST.
-  t.deepEqual(await ann!.waitFor('TALKJOIN'), { type: 'TALKJOIN', channel: '#room', nick: 'ann' });
-  t.deepEqual(await dan!.waitFor('TALKJOIN'), { type: 'TALKJOIN', channel: '#room', nick: 'ann' });
-  t.deepEqual(await ben!.waitFor('TALKJOIN'), { type: 'TALKJOIN', channel: '#room', nick: 'ann' });
-  const second = await ben!.talkJoin('#room');
-  t.deepEqual(second.nicks, ['ann', 'ben']);
-  t.not(second.key, first.key);
-  for (const c of [ann!, ben!, dan!]) await c.waitFor('TALKJOIN', (m) => m.nick === 'ben');
+for (const topo of voipTopologies()) {
+  test(topo.title('group voice - JOINED and TALKLIST to the joiner, TALKJOIN to every channel member, TALKLEAVE on END'), async (t) => {
+    const s = await topo.start(t);
+    const [ann, ben, dan] = await inRoom(t, s, ['ann', 'ben', 'dan']);
+    const eve = await connect(t, s.port, 'eve'); // in #lobby only
+    const first = await ann!.talkJoin('#ROOM');
+    t.deepEqual(first.nicks, ['ann']);
+    // The joiner's own TALKJOIN comes after its TALKLIST.
+    t.deepEqual(await ann!.waitFor('TALKJOIN'), { type: 'TALKJOIN', channel: '#room', nick: 'ann' });
+    t.deepEqual(await dan!.waitFor('TALKJOIN'), { type: 'TALKJOIN', channel: '#room', nick: 'ann' });
+    t.deepEqual(await ben!.waitFor('TALKJOIN'), { type: 'TALKJOIN', channel: '#room', nick: 'ann' });
+    const second = await ben!.talkJoin('#room');
+    t.deepEqual(second.nicks, ['ann', 'ben']);
+    t.not(second.key, first.key);
+    for (const c of [ann!, ben!, dan!]) await c.waitFor('TALKJOIN', (m) => m.nick === 'ben');
 
-  // A second JOIN answers the joiner again and tells nobody else.
-  t.deepEqual(await ann!.talkJoin('#room'), { key: first.key, nicks: ['ann', 'ben'] });
-  t.is(s.voip.stats().groupTalkers, 2);
+    // A second JOIN answers the joiner again and tells nobody else.
+    t.deepEqual(await ann!.talkJoin('#room'), { key: first.key, nicks: ['ann', 'ben'] });
+    t.is(s.voip.stats().groupTalkers, 2);
 
-  ann!.talkEnd('#room', 'WrongKey0123456789abcd');
-  t.is((await ann!.waitForError()).code, 'NO_SUCH_TALK');
-  ben!.talkEnd('#room', first.key); // a talker, with another talker's key
-  t.is((await ben!.waitForError()).code, 'NO_SUCH_TALK');
-  dan!.talkEnd('#room', first.key); // a member, not a talker
-  t.is((await dan!.waitForError()).code, 'NO_SUCH_TALK');
-  eve.talkEnd('#room', first.key);
-  t.is((await eve.waitForError()).code, 'NO_SUCH_TALK');
+    ann!.talkEnd('#room', 'WrongKey0123456789abcd');
+    t.is((await ann!.waitForError()).code, 'NO_SUCH_TALK');
+    ben!.talkEnd('#room', first.key); // a talker, with another talker's key
+    t.is((await ben!.waitForError()).code, 'NO_SUCH_TALK');
+    dan!.talkEnd('#room', first.key); // a member, not a talker
+    t.is((await dan!.waitForError()).code, 'NO_SUCH_TALK');
+    eve.talkEnd('#room', first.key);
+    t.is((await eve.waitForError()).code, 'NO_SUCH_TALK');
 
-  ann!.talkEnd('#room', first.key);
-  for (const c of [ann!, ben!, dan!]) t.deepEqual(await c.waitFor('TALKLEAVE'), { type: 'TALKLEAVE', channel: '#room', nick: 'ann' });
-  // Nothing else about voice reached anyone: the re-JOIN's notices would have come before the TALKLEAVE.
-  for (const c of [ann!, ben!, dan!]) t.deepEqual(voiceNotices(c), [], c.nick);
-  t.deepEqual(voiceNotices(eve), []);
-  t.like(s.voip.stats(), { groupSessions: 1, groupTalkers: 1 });
-});
+    ann!.talkEnd('#room', first.key);
+    for (const c of [ann!, ben!, dan!]) t.deepEqual(await c.waitFor('TALKLEAVE'), { type: 'TALKLEAVE', channel: '#room', nick: 'ann' });
+    // Nothing else about voice reached anyone: the re-JOIN's notices would have come before the TALKLEAVE.
+    for (const c of [ann!, ben!, dan!]) t.deepEqual(voiceNotices(c), [], c.nick);
+    t.deepEqual(voiceNotices(eve), []);
+    t.like(s.voip.stats(), { groupSessions: 1, groupTalkers: 1 });
+  });
+}
 
-test('group voice - JOIN errors: NOT_IN_CHANNEL for non-members and unknown channels, CHANNEL_INVALID for bad names', async (t) => {
-  const s = await startServer(t);
-  await inRoom(t, s, ['ann']);
-  const eve = await connect(t, s.port, 'eve');
-  await t.throwsAsync(eve.talkJoin('#room'), { code: 'NOT_IN_CHANNEL' });
-  await t.throwsAsync(eve.talkJoin('#nowhere'), { code: 'NOT_IN_CHANNEL' });
-  await t.throwsAsync(eve.talkJoin('#bad!name'), { code: 'CHANNEL_INVALID' });
-  eve.sendRaw('TALK #bad!name abcdefghijklmnop1234: END\n');
-  t.is((await eve.waitForError()).code, 'CHANNEL_INVALID');
-  t.is(s.voip.stats().groupSessions, 0);
-});
+for (const topo of voipTopologies()) {
+  test(topo.title('group voice - JOIN errors: NOT_IN_CHANNEL for non-members and unknown channels, CHANNEL_INVALID for bad names'), async (t) => {
+    const s = await topo.start(t);
+    await inRoom(t, s, ['ann']);
+    const eve = await connect(t, s.port, 'eve');
+    await t.throwsAsync(eve.talkJoin('#room'), { code: 'NOT_IN_CHANNEL' });
+    await t.throwsAsync(eve.talkJoin('#nowhere'), { code: 'NOT_IN_CHANNEL' });
+    await t.throwsAsync(eve.talkJoin('#bad!name'), { code: 'CHANNEL_INVALID' });
+    eve.sendRaw('TALK #bad!name abcdefghijklmnop1234: END\n');
+    t.is((await eve.waitForError()).code, 'CHANNEL_INVALID');
+    t.is(s.voip.stats().groupSessions, 0);
+  });
+}
 
 test('group voice - leaving the channel or disconnecting leaves its voice and releases the binding', async (t) => {
   const s = await startServer(t);

@@ -26,6 +26,15 @@ export interface VoipOptions {
   frameRate: number;
   /** Datagrams the token bucket holds: a participant may send this many at once. Default 50. */
   frameBurst: number;
+  /**
+   * Cluster: the UDP address other nodes send this node's share of cross-node
+   * voice to (bound, and advertised in the cluster). Default: the relay's host.
+   */
+  linkHost: string | undefined;
+  /** Cluster: UDP port of the node link; 0 picks a free one. Default 0. */
+  linkPort: number;
+  /** Cluster: milliseconds a node waits for another node's answer (a TALK REQUEST, a group's talkers). Default 3000. */
+  clusterTimeoutMs: number;
 }
 
 export const DEFAULT_VOIP_OPTIONS: Readonly<VoipOptions> = Object.freeze({
@@ -37,6 +46,9 @@ export const DEFAULT_VOIP_OPTIONS: Readonly<VoipOptions> = Object.freeze({
   maxFrameBytes: 1400,
   frameRate: 100,
   frameBurst: 50,
+  linkHost: undefined,
+  linkPort: 0,
+  clusterTimeoutMs: 3000,
 });
 
 /** The largest UDP payload over IPv4: a bigger `maxFrameBytes` could never bind. */
@@ -72,6 +84,12 @@ export function resolveVoipOptions(given: Partial<VoipOptions> = {}): VoipOption
   if (typeof r !== 'number' || !Number.isFinite(r) || r < 0) throw invalid('frameRate', `must be a number >= 0 (0: no bound), got ${String(r)}`);
   const b = opts.frameBurst;
   if (typeof b !== 'number' || !Number.isInteger(b) || b < 1) throw invalid('frameBurst', `must be a positive whole number, got ${String(b)}`);
+  const lh = opts.linkHost;
+  if (lh !== undefined && (typeof lh !== 'string' || lh === '')) throw invalid('linkHost', 'must be a non-empty address');
+  const lp = opts.linkPort;
+  if (typeof lp !== 'number' || !Number.isInteger(lp) || lp < 0 || lp > 65535) throw invalid('linkPort', `must be a port number 0-65535, got ${String(lp)}`);
+  const ct = opts.clusterTimeoutMs;
+  if (typeof ct !== 'number' || !Number.isFinite(ct) || ct <= 0) throw invalid('clusterTimeoutMs', `must be a positive number, got ${String(ct)}`);
   return opts;
 }
 

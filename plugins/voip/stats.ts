@@ -1,3 +1,4 @@
+import type { LinkCounters } from './node-link.js';
 /** Counters of the voice relay and the snapshot `VoipPlugin.stats()` returns. */
 
 /** Why a datagram was dropped. */
@@ -24,6 +25,8 @@ export type DropReason =
 export const DROP_REASONS: readonly DropReason[] = ['undecodable', 'tooLarge', 'rateLimited', 'unknownKey', 'notParty', 'wrongIp', 'addressTaken', 'spoofed', 'beforeAccept'];
 
 export interface VoipStats {
+  /** Node-to-node voice (a cluster; docs/cluster.md): datagrams to and from other nodes, and those dropped. */
+  nodeLink: LinkCounters;
   /** Accepted 1:1 calls. */
   activeTalks: number;
   /** 1:1 requests not yet answered. */

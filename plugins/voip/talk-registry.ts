@@ -46,6 +46,14 @@ interface TalkBase {
   lastPayloadAt: number;
   /** Request timeout, then idle timeout (1:1 calls only). */
   timer: NodeJS.Timeout | undefined;
+  /** Parties on other nodes (a cluster): the relay hands each relayed frame here too. */
+  remote?: RemoteSink;
+}
+
+/** Where a talk's frames go beyond this node; see cluster-talks.ts. */
+export interface RemoteSink {
+  /** Sends one relayed frame (key emptied) once to each other node with parties of the talk; returns datagrams sent. */
+  send(frame: Buffer): number;
 }
 
 export interface CallTalk extends TalkBase {
@@ -60,7 +68,23 @@ export interface GroupTalk extends TalkBase {
   readonly channel: string;
 }
 
-export type Talk = CallTalk | GroupTalk;
+/**
+ * This node's half of a 1:1 call whose other party is on another node: one
+ * local party, the peer known by nick and node only (its key stays on its node).
+ * Counted in pending/active calls on the requester's node only.
+ */
+export interface HalfCallTalk extends TalkBase {
+  readonly kind: 'half';
+  /** The call's id, the same on both nodes. */
+  readonly id: string;
+  readonly role: 'requester' | 'callee';
+  readonly party: Party;
+  /** The other party's nick (as it spells it, once known). */
+  peer: string;
+  readonly peerNode: string;
+}
+
+export type Talk = CallTalk | GroupTalk | HalfCallTalk;
 
 export function normaliseIp(ip: string): string {
   return ip.length > 7 && ip.slice(0, 7).toLowerCase() === '::ffff:' ? ip.slice(7) : ip;
@@ -75,6 +99,7 @@ export class TalkRegistry {
   /** By case-folded channel name. */
   readonly #groups = new Map<string, GroupTalk>();
   readonly #groupsOf = new Map<Session, Set<GroupTalk>>();
+  readonly #halfOf = new Map<Session, HalfCallTalk>();
   pendingCalls = 0;
   activeCalls = 0;
   groupTalkers = 0;
@@ -86,6 +111,47 @@ export class TalkRegistry {
 
   callOf(session: Session): CallTalk | undefined {
     return this.#callOf.get(session);
+  }
+
+  /** This node's half of a cross-node call `session` is a party of. */
+  halfOf(session: Session): HalfCallTalk | undefined {
+    return this.#halfOf.get(session);
+  }
+
+  /** In a 1:1 call (pending or accepted), with a local or a remote peer. */
+  busy(session: Session): boolean {
+    return this.#callOf.has(session) || this.#halfOf.has(session);
+  }
+
+  createHalf(session: Session, init: { id: string; role: 'requester' | 'callee'; peer: string; peerNode: string; remote: RemoteSink }): HalfCallTalk {
+    const talk = { kind: 'half', ...init, parties: new Map(), endpoints: [], accepted: false, lastPayloadAt: 0, timer: undefined } as Partial<HalfCallTalk> as {
+      -readonly [K in keyof HalfCallTalk]: HalfCallTalk[K];
+    };
+    talk.party = this.#party(talk, session);
+    talk.parties.set(session, talk.party);
+    this.#halfOf.set(session, talk);
+    if (talk.role === 'requester') this.pendingCalls++;
+    return talk;
+  }
+
+  acceptHalf(talk: HalfCallTalk, now: number): void {
+    talk.accepted = true;
+    talk.lastPayloadAt = now;
+    if (talk.role !== 'requester') return;
+    this.pendingCalls--;
+    this.activeCalls++;
+  }
+
+  /** Forgets a half and its key; false when it was already gone. */
+  removeHalf(talk: HalfCallTalk): boolean {
+    if (this.#byKey.get(talk.party.key) !== talk.party) return false;
+    this.#byKey.delete(talk.party.key);
+    if (this.#halfOf.get(talk.party.session) === talk) this.#halfOf.delete(talk.party.session);
+    if (talk.role === 'requester') {
+      if (talk.accepted) this.activeCalls--;
+      else this.pendingCalls--;
+    }
+    return true;
   }
 
   group(channel: string): GroupTalk | undefined {

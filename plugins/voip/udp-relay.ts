@@ -10,7 +10,7 @@ import { isIPv6 } from 'node:net';
 import { foldCase, type Logger } from '../../core/index.js';
 import { payloadLength, scanVoiceFrame } from './voice-frame.js';
 import { RelayCounters } from './stats.js';
-import { normaliseIp, type Endpoint, type Party, type TalkRegistry } from './talk-registry.js';
+import { normaliseIp, type Endpoint, type Party, type Talk, type TalkRegistry } from './talk-registry.js';
 
 /** Per-participant bounds (PROTOCOL.md section 5); see `VoipOptions`. */
 export interface RelayLimits {
@@ -103,6 +103,25 @@ export class UdpRelay {
     if (i !== -1) list.splice(i, 1);
   }
 
+  /**
+   * A frame (key emptied) that came from another node for this talk: to every
+   * local party's bound address. Bounds were applied on the node it entered.
+   */
+  fanOut(talk: Talk, frame: Buffer): number {
+    const socket = this.#socket;
+    if (socket === undefined) return 0;
+    const c = this.counters;
+    talk.lastPayloadAt = performance.now();
+    const list = talk.endpoints;
+    for (let i = 0; i < list.length; i++) {
+      const to = list[i]!;
+      socket.send(frame, to.port, to.address);
+      c.framesRelayed++;
+      c.bytesRelayed += frame.length;
+    }
+    return list.length;
+  }
+
   async close(): Promise<void> {
     const socket = this.#socket;
     this.#socket = undefined;
@@ -187,7 +206,7 @@ export class UdpRelay {
     if (!talk.accepted) return c.drop('beforeAccept');
     talk.lastPayloadAt = now;
     const list = talk.endpoints;
-    if (list.length < 2) {
+    if (list.length < 2 && talk.remote === undefined) {
       c.framesNoPeer++;
       return;
     }
@@ -207,7 +226,9 @@ export class UdpRelay {
       c.framesRelayed++;
       c.bytesRelayed += out.length;
     }
-    if (c.framesRelayed === before) c.framesNoPeer++;
+    // Parties on other nodes: once per node, over the node link (cluster-talks.ts).
+    const far = talk.remote === undefined ? 0 : talk.remote.send(out);
+    if (c.framesRelayed === before && far === 0) c.framesNoPeer++;
     else c.framesForwarded++;
   }
 }

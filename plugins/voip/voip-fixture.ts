@@ -2,9 +2,13 @@
 import * as dgram from 'node:dgram';
 import type { ExecutionContext } from 'ava';
 import { builtinPlugins, createServer, type ParleyServer, type ServerOptions } from '../../index.js';
+import { redisCluster } from '../../core/index.js';
 import { ParleyClient, VoiceClient } from '../../harness/client/index.js';
+import { RedisServer } from '../../test/redis-server.js';
+import { roundRobin } from '../../test/helpers.js';
 import { VoipPlugin } from './voip.js';
 import type { VoipOptions } from './options.js';
+import type { VoipStats } from './stats.js';
 
 export interface TestServer {
   server: ParleyServer;
@@ -96,4 +100,74 @@ export async function call(caller: ParleyClient, callee: ParleyClient): Promise<
 export async function bindAll(s: TestServer, clients: VoiceClient[], expected: number): Promise<void> {
   for (const c of clients) c.bind();
   await until(() => s.voip.stats().boundEndpoints >= expected, 3000, `${expected} bound endpoints`);
+}
+
+/** One node, or several over Redis; clients connect to `port` (round robin over the nodes) or to one node's `ports[i]`. */
+export interface VoipServers {
+  port: number;
+  ports: number[];
+  udpPorts: number[];
+  servers: ParleyServer[];
+  plugins: VoipPlugin[];
+  /** Stats summed over the nodes; `groupSessions` is the most any node has (a group has a session on each node with talkers). */
+  voip: { stats(): VoipStats };
+}
+
+export interface VoipTopology {
+  readonly name: string;
+  title(text: string): string;
+  start(t: ExecutionContext, voip?: Partial<VoipOptions>): Promise<VoipServers>;
+}
+
+let prefixes = 0;
+
+/**
+ * `n` nodes with every built-in plugin on the test file's shared redis-server
+ * (a prefix of their own), on 127.0.0.1, behind a round-robin TCP balancer:
+ * the first client to node 0, the second to node 1, and so on.
+ */
+export async function startVoipCluster(t: ExecutionContext, voip: Partial<VoipOptions> = {}, n = 3, leaseMs = 3000): Promise<VoipServers> {
+  const redis = await RedisServer.shared();
+  const prefix = `v${process.pid}-${prefixes++}`;
+  const nodes: TestServer[] = [];
+  for (let i = 0; i < n; i++) nodes.push(await startServer(t, voip, { cluster: redisCluster({ url: redis.url, prefix, nodeId: `node${i}`, leaseMs }) }));
+  const ports = nodes.map((x) => x.port);
+  return { port: await roundRobin(t, ports), ...aggregate(nodes) };
+}
+
+function aggregate(nodes: TestServer[]): Omit<VoipServers, 'port'> {
+  const plugins = nodes.map((x) => x.voip);
+  return {
+    ports: nodes.map((x) => x.port),
+    udpPorts: nodes.map((x) => x.udpPort),
+    servers: nodes.map((x) => x.server),
+    plugins,
+    voip: { stats: () => sumStats(plugins.map((p) => p.stats())) },
+  };
+}
+
+function sumStats(all: VoipStats[]): VoipStats {
+  const add = (a: unknown, b: unknown): unknown => {
+    if (typeof a === 'number' && typeof b === 'number') return a + b;
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(a as object)) out[k] = add((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]);
+    return out;
+  };
+  const sum = all.slice(1).reduce((acc, s) => add(acc, s) as VoipStats, all[0]!);
+  return { ...sum, groupSessions: Math.max(...all.map((s) => s.groupSessions)) };
+}
+
+/** The voip end-to-end tests run in both: one node, and three over Redis with parties spread round robin. */
+export function voipTopologies(): readonly VoipTopology[] {
+  return [
+    {
+      name: 'single node',
+      title: (text) => text,
+      start: async (t, voip) => {
+        const s = await startServer(t, voip);
+        return { port: s.port, ...aggregate([s]) };
+      },
+    },
+    { name: '3-node cluster', title: (text) => `${text} [3-node cluster]`, start: (t, voip) => startVoipCluster(t, voip) },
+  ];
 }

@@ -22,10 +22,13 @@ import type { VoipOptions } from './options.js';
 import { DROP_REASONS, type VoipStats } from './stats.js';
 import { TalkRegistry, type CallTalk, type GroupTalk, type Talk } from './talk-registry.js';
 import { UdpRelay } from './udp-relay.js';
+import { ClusterTalks } from './cluster-talks.js';
 
 export class VoipPlugin implements PluginHooks {
   readonly #talks = new TalkRegistry();
   readonly #relay: UdpRelay;
+  /** Talks with parties on other nodes (a cluster). */
+  readonly #x: ClusterTalks;
   readonly #log: Logger;
   readonly #maxLine: number;
   #left: Subscription | undefined;
@@ -38,6 +41,10 @@ export class VoipPlugin implements PluginHooks {
     this.#log = ctx.log;
     this.#relay = new UdpRelay(this.#talks, this.#log, options);
     this.#maxLine = ctx.config.limits.maxLineBytes;
+    this.#x = new ClusterTalks(ctx, this.#talks, this.#relay, options, (half) => {
+      this.#talks.removeHalf(half);
+      this.#relay.release(half.party);
+    });
   }
 
   async start(): Promise<void> {
@@ -57,6 +64,7 @@ export class VoipPlugin implements PluginHooks {
       bound = await bind(0);
     }
     this.#log.info(`voice relay on udp ${bound.host}:${bound.port}`);
+    await this.#x.start(this.options.linkHost ?? bound.host, this.options.linkPort, this.options.recvBufferBytes);
     this.#left = this.channels.left$.subscribe(({ session, channel }) => {
       const talk = this.#talks.group(channel);
       if (talk) this.#leaveGroup(session, talk);
@@ -67,12 +75,14 @@ export class VoipPlugin implements PluginHooks {
   async stop(): Promise<void> {
     this.#left?.unsubscribe();
     for (const talk of this.#talks.all()) if (talk.timer) clearTimeout(talk.timer);
+    await this.#x.stop();
     await this.#relay.close();
   }
 
   onSessionClose(session: Session): void {
     const call = this.#talks.callOf(session);
     if (call) this.#endCall(call);
+    this.#x.sessionClosed(session);
     for (const talk of [...this.#talks.groupsOf(session)]) this.#leaveGroup(session, talk);
   }
 
@@ -81,12 +91,19 @@ export class VoipPlugin implements PluginHooks {
     return this.#relay.address();
   }
 
+  /** The node link's bound UDP address (voice between cluster nodes); undefined before `start` and after `stop`. */
+  linkAddress(): { host: string; port: number } | undefined {
+    return this.#x.link.address();
+  }
+
   /** A snapshot of talks and relay counters. */
   stats(): VoipStats {
     const c = this.#relay.counters;
     const dropped = {} as VoipStats['dropped'];
     for (const r of DROP_REASONS) dropped[r] = c.dropped[r];
+    const l = this.#x.link.counters;
     return {
+      nodeLink: { ...l, dropped: { ...l.dropped } },
       activeTalks: this.#talks.activeCalls,
       pendingTalks: this.#talks.pendingCalls,
       groupSessions: this.#talks.groupCount,
@@ -104,8 +121,12 @@ export class VoipPlugin implements PluginHooks {
     };
   }
 
-  #talk(a: ActionMap['TALK']): void {
+  #talk(a: ActionMap['TALK']): void | Promise<void> {
     const { session, target, key } = a;
+    // This node's half of a call with a party on another node.
+    if (a.keyword !== 'REQUEST' && a.keyword !== 'JOIN' && !isChannelName(target) && this.#talks.byKey(key!)?.talk.kind === 'half') {
+      return this.#x.answer(a.keyword, session, target, key!);
+    }
     switch (a.keyword) {
       case 'REQUEST':
         return this.#request(session, target);
@@ -120,12 +141,13 @@ export class VoipPlugin implements PluginHooks {
     }
   }
 
-  #request(session: Session, target: string): void {
+  #request(session: Session, target: string): void | Promise<void> {
     if (foldCase(target) === foldCase(session.nick)) throw new ProtocolError('BAD_SYNTAX', 'you cannot talk to yourself');
     const callee = this.ctx.sessions.byNick(target);
-    if (!callee || !callee.connected) throw new ProtocolError('NO_SUCH_USER', target);
-    if (this.#talks.callOf(callee)) throw new ProtocolError('BUSY', callee.nick);
-    if (this.#talks.callOf(session)) throw new ProtocolError('BUSY', session.nick);
+    if (!callee) return this.#x.request(session, target); // on another node, or on none
+    if (!callee.connected) throw new ProtocolError('NO_SUCH_USER', target);
+    if (this.#talks.busy(callee)) throw new ProtocolError('BUSY', callee.nick);
+    if (this.#talks.busy(session)) throw new ProtocolError('BUSY', session.nick);
     const talk = this.#talks.createCall(session, callee);
     // Each party gets its own key and never sees the other's (PROTOCOL.md section 2).
     session.send({ type: 'TALK', peer: callee.nick, key: talk.requester.key, event: 'REQUEST' });
@@ -187,11 +209,13 @@ export class VoipPlugin implements PluginHooks {
     }, Math.max(1, due));
   }
 
-  #joinGroup(session: Session, channel: string): void {
+  async #joinGroup(session: Session, channel: string): Promise<void> {
     if (!this.channels.isMember(session, channel)) throw new ProtocolError('NOT_IN_CHANNEL', channel);
     const spelling = this.channels.spelling(channel) ?? channel;
     const { talk, party, already } = this.#talks.joinGroup(session, spelling);
-    const nicks = [...talk.parties.keys()].map((s) => s.nick);
+    // Every talker on every node, in join order.
+    const nicks = await this.#x.groupJoined(talk, session, already);
+    if (talk.parties.get(session) !== party) return; // left meanwhile
     session.write(
       Buffer.from(
         formatServer({ type: 'TALK', peer: talk.channel, key: party.key, event: 'JOINED' }) +
@@ -215,15 +239,15 @@ export class VoipPlugin implements PluginHooks {
     const party = this.#talks.leaveGroup(session, talk);
     if (!party) return;
     this.#relay.release(party);
+    this.#x.groupLeft(talk.channel, session.nick);
     this.#toChannel(talk, formatServer({ type: 'TALKLEAVE', channel: talk.channel, nick: session.nick }), session);
   }
 
-  /** Encodes once and writes to every member of the talk's channel, plus `also`. */
+  /** Encodes once and writes to every member of the talk's channel on every node, plus `also`. */
   #toChannel(talk: GroupTalk, line: string, also?: Session): void {
     const buf = Buffer.from(line);
-    const members = this.channels.members(talk.channel);
-    if (members) for (const m of members) m.write(buf);
-    if (also && !members?.has(also)) also.write(buf);
+    this.ctx.cluster.toChannel(talk.channel, buf);
+    if (also && !this.channels.isMember(also, talk.channel)) also.write(buf);
   }
 
   #release(talk: Talk): void {
