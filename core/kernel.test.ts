@@ -107,7 +107,7 @@ test('CONNECT - nick in use is case-insensitive and a refused CONNECT can be ret
   await b.send('CONNECT: "bob" "" 1.9.3');
   t.deepEqual(b.take(), [
     'ERROR NICK_IN_USE: nickname is already in use: aLICE',
-    'ERROR VERSION_UNSUPPORTED: protocol version 2.0.0 is not supported (server speaks 1.0.0)',
+    'ERROR VERSION_UNSUPPORTED: protocol version 2.0.0 is not supported (server speaks 1.1.0)',
     'ACCEPT: test.local',
   ]);
   await server.close();

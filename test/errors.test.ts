@@ -118,7 +118,7 @@ test('VERSION_UNSUPPORTED - another MAJOR version', async (t) => {
   const { port } = await startServer(t);
   const c = await openClient(t, port);
   for (const v of ['2.0.0', '0.9.9', '10.0.0']) {
-    t.is((await t.throwsAsync(c.hello('alice', '', v)))?.message, `VERSION_UNSUPPORTED: protocol version ${v} is not supported (server speaks 1.0.0)`);
+    t.is((await t.throwsAsync(c.hello('alice', '', v)))?.message, `VERSION_UNSUPPORTED: protocol version ${v} is not supported (server speaks 1.1.0)`);
   }
 });
 
