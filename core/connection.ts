@@ -81,8 +81,11 @@ export class Connection implements Flushable {
     return this.#queuedBytes + this.socket.writableLength;
   }
 
-  /** Starts reading; called once the kernel is ready for lines. */
-  start(handlers: ConnectionHandlers): void {
+  /**
+   * Starts reading; called once the kernel is ready for lines.
+   * @param first bytes already read from the socket (by the protocol sniffing)
+   */
+  start(handlers: ConnectionHandlers, first?: Buffer): void {
     this.#handlers = handlers;
     const socket = this.socket;
     socket.on('data', this.#onData);
@@ -93,6 +96,12 @@ export class Connection implements Flushable {
       this.#endRequested = true;
       this.#pump();
     });
+    if (first !== undefined) this.#onData(first);
+    if (socket.readableEnded) {
+      // The client half-closed while its first bytes were awaited.
+      this.#endRequested = true;
+      this.#pump();
+    }
   }
 
   /** Queues whole lines; they are written once per event-loop turn. */

@@ -94,6 +94,13 @@ export class WsConnection implements Transport, Flushable, PausableSource {
     if (n === 1) this.batcher.schedule(this);
   }
 
+  /** Sends a binary message now (voice is not batched); dropped when over `highWater` bytes wait already. */
+  sendBinary(buf: Buffer, highWater: number): boolean {
+    if (this.#closed || this.ws.bufferedAmount + this.#pendingBytes > highWater) return false;
+    this.ws.send(buf, { binary: true });
+    return true;
+  }
+
   flush(): void {
     const p = this.#pending;
     const n = p.length;
