@@ -52,6 +52,7 @@ export const SERVE_OPTIONS = {
   hostname: { type: 'string', arg: 'NAME', help: "name sent in 'ACCEPT: <hostname>'", shown: () => "the machine's hostname" },
   'tls-cert': { type: 'string', arg: 'FILE', help: 'serve TLS with this certificate (PEM)', shown: () => 'off' },
   'tls-key': { type: 'string', arg: 'FILE', help: 'private key (PEM) for --tls-cert', shown: () => 'off' },
+  'no-web': { type: 'boolean', help: 'no web page at / (WebSocket clients at /parley are still served)' },
   'log-level': { type: 'string', arg: 'LEVEL', help: LOG_LEVELS.join(', '), shown: () => SERVE_LOG_LEVEL },
   help: { type: 'boolean', short: 'h', help: 'this help' },
 } as const satisfies Record<string, FlagSpec>;
@@ -123,6 +124,7 @@ export function serveConfigFrom(argv: string[]) {
     hostname: v.hostname,
     statsMs: duration(v['stats-interval'], 'stats-interval') ?? 0,
     tls: v['tls-cert'] ? { certFile: v['tls-cert'], keyFile: v['tls-key']! } : undefined,
+    web: v['no-web'] !== true,
   };
 }
 
@@ -135,10 +137,13 @@ export async function serve(argv: string[]): Promise<number> {
     limits: c.limits,
     logger,
     tls: c.tls ? { cert: readFileSync(c.tls.certFile), key: readFileSync(c.tls.keyFile) } : undefined,
+    web: c.web,
   });
   const addr = await server.listen({ host: c.host, port: c.port });
   // On stdout, for people and for scripts that wait for the port.
   process.stdout.write(`parley listening on ${addr.host}:${addr.port} with plugins ${c.names.join(', ')}\n`);
+  const scheme = c.tls ? 'https' : 'http';
+  if (c.web) process.stdout.write(`web chat at ${scheme}://${addr.host.includes(':') ? `[${addr.host}]` : addr.host}:${addr.port}/\n`);
   let statsTimer: NodeJS.Timeout | undefined;
   if (c.statsMs > 0 && c.names.includes('voip')) {
     const voip = server.resolve(VoipPlugin);
