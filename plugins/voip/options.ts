@@ -26,6 +26,12 @@ export interface VoipOptions {
   frameRate: number;
   /** Datagrams the token bucket holds: a participant may send this many at once. Default 50. */
   frameBurst: number;
+  /**
+   * A frame for a WebSocket party is dropped (and counted) when more than this many
+   * bytes already wait on its connection: voice is never queued without bound, and
+   * late voice is worth less than none. Default 32 KiB (a few hundred Opus frames).
+   */
+  wsVoiceHighWaterBytes: number;
 }
 
 export const DEFAULT_VOIP_OPTIONS: Readonly<VoipOptions> = Object.freeze({
@@ -37,6 +43,7 @@ export const DEFAULT_VOIP_OPTIONS: Readonly<VoipOptions> = Object.freeze({
   maxFrameBytes: 1400,
   frameRate: 100,
   frameBurst: 50,
+  wsVoiceHighWaterBytes: 32 * 1024,
 });
 
 /** The largest UDP payload over IPv4: a bigger `maxFrameBytes` could never bind. */
@@ -72,6 +79,8 @@ export function resolveVoipOptions(given: Partial<VoipOptions> = {}): VoipOption
   if (typeof r !== 'number' || !Number.isFinite(r) || r < 0) throw invalid('frameRate', `must be a number >= 0 (0: no bound), got ${String(r)}`);
   const b = opts.frameBurst;
   if (typeof b !== 'number' || !Number.isInteger(b) || b < 1) throw invalid('frameBurst', `must be a positive whole number, got ${String(b)}`);
+  const w = opts.wsVoiceHighWaterBytes;
+  if (typeof w !== 'number' || !Number.isInteger(w) || w < 0) throw invalid('wsVoiceHighWaterBytes', `must be a whole number >= 0, got ${String(w)}`);
   return opts;
 }
 

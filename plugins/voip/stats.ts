@@ -48,6 +48,13 @@ export interface VoipStats {
   framesNoPeer: number;
   bytesIn: number;
   bytesRelayed: number;
+  /** Of `framesIn`: frames received as WebSocket binary messages. */
+  framesInWs: number;
+  /**
+   * Copies not sent to a WebSocket party because more than `wsVoiceHighWaterBytes`
+   * were waiting on its connection (counted per recipient, not in `droppedTotal`).
+   */
+  framesDroppedSlowWs: number;
   dropped: Record<DropReason, number>;
   droppedTotal: number;
 }
@@ -61,6 +68,8 @@ export class RelayCounters {
   framesNoPeer = 0;
   bytesIn = 0;
   bytesRelayed = 0;
+  framesInWs = 0;
+  framesDroppedSlowWs = 0;
   droppedTotal = 0;
   readonly dropped: Record<DropReason, number> = {
     undecodable: 0,

@@ -62,6 +62,8 @@ export class VoipPlugin implements PluginHooks {
       if (talk) this.#leaveGroup(session, talk);
     });
     this.ctx.handle(ofVerb('TALK'), (a) => this.#talk(a));
+    // Browsers have no UDP: their frames come as WebSocket binary messages.
+    this.ctx.onBinary((session, data) => this.#relay.fromSession(session, data));
   }
 
   async stop(): Promise<void> {
@@ -99,6 +101,8 @@ export class VoipPlugin implements PluginHooks {
       framesNoPeer: c.framesNoPeer,
       bytesIn: c.bytesIn,
       bytesRelayed: c.bytesRelayed,
+      framesInWs: c.framesInWs,
+      framesDroppedSlowWs: c.framesDroppedSlowWs,
       dropped,
       droppedTotal: c.droppedTotal,
     };
