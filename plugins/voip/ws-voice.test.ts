@@ -98,6 +98,7 @@ test('ws voice - frames naming another party, an unknown key, too large or over 
   await until(() => s.voip.stats().droppedTotal === 5);
   t.like(s.voip.stats().dropped, { notParty: 2, unknownKey: 1, tooLarge: 1, undecodable: 1 });
   b.c.send(frame(kb, 'ben', 0), true);
+  await until(() => s.voip.stats().framesBinding === 1);
   for (let i = 0; i < 5; i++) a.c.send(frame(ka, 'ann', i, Buffer.from(`f${i}`)), true);
   await until(() => s.voip.stats().framesIn === 11);
   const st = s.voip.stats();
