@@ -13,6 +13,7 @@ import {
   type ServerMessageMap,
   type ServerMessageType,
 } from './protocol.js';
+import { decodeVoiceFrame, encodeVoiceFrame, type BrowserVoiceFrame } from './voice-frame.js';
 
 export interface BrowserClientOptions {
   /** Default ''. */
@@ -63,6 +64,8 @@ export class ParleyBrowserClient {
   readonly #timeoutMs: number;
   readonly #inboxLimit: number;
   readonly #listeners = new Set<Listener>();
+  readonly #voiceListeners = new Set<(frame: BrowserVoiceFrame) => void>();
+  #undecodableVoice = 0;
   #nick = '';
   #closed = false;
   #reason: string | undefined;
@@ -76,8 +79,10 @@ export class ParleyBrowserClient {
     this.#timeoutMs = opts.timeoutMs ?? 5000;
     this.#inboxLimit = opts.inboxLimit ?? 10_000;
     this.done = new Promise((resolve) => (this.#resolveDone = resolve));
+    ws.binaryType = 'arraybuffer';
     ws.addEventListener('message', (ev: MessageEvent) => {
       if (typeof ev.data === 'string') this.#onText(ev.data);
+      else if (ev.data instanceof ArrayBuffer) this.#onVoice(new Uint8Array(ev.data));
     });
     ws.addEventListener('close', () => this.#onClose());
   }
@@ -122,6 +127,35 @@ export class ParleyBrowserClient {
   subscribe(listener: Listener): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
+  }
+
+  /**
+   * Calls `listener` with every voice frame the relay forwards (binary messages;
+   * their key is empty, `nick` names the speaker).
+   * @returns a function that unsubscribes
+   */
+  onVoice(listener: (frame: BrowserVoiceFrame) => void): () => void {
+    this.#voiceListeners.add(listener);
+    return () => this.#voiceListeners.delete(listener);
+  }
+
+  /** Binary messages received that were not one VoiceFrame. */
+  get undecodableVoice(): number {
+    return this.#undecodableVoice;
+  }
+
+  /**
+   * Sends a voice frame of a talk this client is in (`key`: its own key from
+   * `TALK ... JOINED`, `REQUEST` or the callee's `REQUEST`). A frame with an empty
+   * payload binds this connection to the talk so that the relay forwards the
+   * others' frames before this client speaks. Returns false when the connection
+   * is closed or more than `maxBufferedBytes` wait to be sent (the frame is then
+   * dropped: late voice is worth less than none).
+   */
+  sendVoice(frame: BrowserVoiceFrame, maxBufferedBytes = 64 * 1024): boolean {
+    if (this.#closed || this.#ws.readyState !== WebSocket.OPEN || this.#ws.bufferedAmount > maxBufferedBytes) return false;
+    this.#ws.send(encodeVoiceFrame(frame));
+    return true;
   }
 
   /** Sends one raw line (a `\n` is added). */
@@ -224,6 +258,23 @@ export class ParleyBrowserClient {
       else this.#deliver(msg);
     }
     if (list) this.#deliver(list);
+  }
+
+  #onVoice(buf: Uint8Array): void {
+    const frame = decodeVoiceFrame(buf);
+    if (frame === undefined) {
+      this.#undecodableVoice++;
+      return;
+    }
+    for (const l of this.#voiceListeners) {
+      try {
+        l(frame);
+      } catch (err) {
+        setTimeout(() => {
+          throw err;
+        });
+      }
+    }
   }
 
   #deliver(msg: ServerMessage): void {
