@@ -52,7 +52,7 @@ export const SERVE_OPTIONS = {
   hostname: { type: 'string', arg: 'NAME', help: "name sent in 'ACCEPT: <hostname>'", shown: () => "the machine's hostname" },
   'tls-cert': { type: 'string', arg: 'FILE', help: 'serve TLS with this certificate (PEM)', shown: () => 'off' },
   'tls-key': { type: 'string', arg: 'FILE', help: 'private key (PEM) for --tls-cert', shown: () => 'off' },
-  'no-web': { type: 'boolean', help: 'no web page at / (WebSocket clients at /parley are still served)' },
+  'no-web': { type: 'boolean', help: 'no web page at / (WebSocket clients at /parley are still served)', shown: () => 'the page is served' },
   'log-level': { type: 'string', arg: 'LEVEL', help: LOG_LEVELS.join(', '), shown: () => SERVE_LOG_LEVEL },
   help: { type: 'boolean', short: 'h', help: 'this help' },
 } as const satisfies Record<string, FlagSpec>;
