@@ -271,7 +271,10 @@ browserTest('browser - a call between two pages carries Opus from the microphone
   const ann = await login(t, port, 'ann');
   const ben = await login(t, port, 'ben');
   await members(ann, 2);
+  await say(ben, 'call me?');
+  await texts(ann, 1);
   await ann.click('#members li[data-nick="ben"]');
+  await say(ann, 'calling you now');
   await ann.click('#call-btn:not([hidden])');
   await ben.waitForSelector('#incoming:not([hidden])');
   t.is(await ben.textContent('#incoming-text'), 'ann is calling');
@@ -280,6 +283,8 @@ browserTest('browser - a call between two pages carries Opus from the microphone
   // Three seconds of 20 ms frames, both ways.
   await waitVoice(ann, { sent: 150, decoded: { ben: 50 } });
   await waitVoice(ben, { decoded: { ann: 50 } });
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await ann.screenshot({ path: path.join(ARTIFACTS, 'web-call.png') });
   await ann.click('#hangup-btn');
   // Ann's encoder is flushed before END; Ben decodes what arrived before ENDED, then stops.
   await waitVoice(ann, { stopped: 1 });
