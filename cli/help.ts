@@ -66,6 +66,8 @@ Load:
                            of --group-size in a channel's group voice; mixed:
                            chat, dm and voice clients by --mix; churn: --clients
                            loops of connect, JOIN, LEAVE, DISCONNECT [${D.scenario}]
+  --transport NAME         tcp: the line protocol over TCP; ws: over WebSocket at
+                           /parley of the same port (voice stays on UDP) [${D.transport}]
   --clients N              simulated clients (churn: concurrent loops) [${D.clients}]
   --senders N              clients that send text [chat: ${D.senders}, dm: all]
   --rate N                 messages/s over all senders (churn: cycles/s);

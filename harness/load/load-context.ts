@@ -19,6 +19,8 @@ export function voiceNowMs(): number {
 export interface LoadContext {
   readonly host: string;
   readonly port: number;
+  /** The text transport of every client. */
+  readonly transport: 'tcp' | 'ws';
   /** The voice relay's UDP address. */
   readonly udpHost: string;
   readonly udpPort: number;

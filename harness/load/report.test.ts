@@ -10,6 +10,7 @@ const lat = (p50: number, max: number, count: number) => ({ p50, p90: p50 * 2, p
 function fixed(): LoadResult {
   return {
     scenario: 'mixed',
+  transport: 'tcp',
     target: { kind: 'embedded', host: '127.0.0.1', port: 40000, udpPort: 40001, tuning: 'no rate limit, no per-IP limit, 64 MiB send queue', plugins: ['ping', 'channels', 'im', 'voip'] },
     clients: 100,
     clientsReady: 100,

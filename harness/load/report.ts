@@ -61,6 +61,8 @@ export interface ChurnResult {
 /** One run's figures. Deliveries count only messages sent inside the measured window. */
 export interface LoadResult {
   scenario: LoadScenario;
+  /** How the clients' text reached the server: 'tcp' or 'ws' (WebSocket). */
+  transport: 'tcp' | 'ws';
   target: LoadTarget;
   /** Clients asked for (churn: concurrent connect/leave loops). */
   clients: number;
@@ -271,7 +273,7 @@ export function formatReport(r: LoadResult, thresholds?: LoadThresholds): string
   if (r.senders > 0) who.push(`${fmt(r.senders, 0)} senders`);
   if (r.talkers > 0) who.push(`${fmt(r.talkers, 0)} talkers`);
   if (text || churn) who.push(rate);
-  out.push(`parley load: ${r.scenario}, ${who.join(', ')}; ${fmt(r.durationS, 2)} s measured after ${fmt(r.warmupS, 2)} s warm-up`);
+  out.push(`parley load: ${r.scenario}${r.transport === 'ws' ? ' over WebSocket' : ''}, ${who.join(', ')}; ${fmt(r.durationS, 2)} s measured after ${fmt(r.warmupS, 2)} s warm-up`);
   const t = r.target;
   out.push(`target: ${t.kind} ${t.host}:${t.port}${t.udpPort !== undefined ? ` (udp ${t.udpPort})` : ''}${t.tuning ? `, tuned for load: ${t.tuning}` : ''}`);
   out.push('');
