@@ -352,7 +352,7 @@ export async function runFanout(o: FanoutOptions): Promise<FanoutReport> {
     console.log(
       `parley/bare CPU per delivery:  ${cpuRatio.toFixed(2)}x  (target <= ${TARGET_CPU_RATIO}x)  ${cpuRatio <= TARGET_CPU_RATIO ? 'PASS' : 'MISS'}`,
     );
-  } else {
+  } else if (results.has('bare') || results.has('parley')) {
     console.log(
       `parley/bare ratios: n/a (need successful runs of both; targets: deliveries/s >= ${TARGET_RATE_RATIO}x, CPU per delivery <= ${TARGET_CPU_RATIO}x)`,
     );
