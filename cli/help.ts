@@ -97,4 +97,3 @@ Output and exit code (0 pass; 1 a threshold failed, or no client got in; 2 usage
   --max-errors N           fail if more errors than N [off]
   -h, --help               this help
 `;
-

@@ -54,7 +54,10 @@ export function parseLoss(value: string): Pick<LoadThresholds, 'maxLostCount' | 
 /** `chat=70,dm=20,voice=10`; a missing part weighs 0. */
 export function parseMix(value: string): LoadMix {
   const mix: LoadMix = { chat: 0, dm: 0, voice: 0 };
-  for (const part of value.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const part of value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const [k, v] = part.split('=');
     if (k !== 'chat' && k !== 'dm' && k !== 'voice') throw new UsageError(`--mix: unknown part "${k}" (use chat, dm, voice)`);
     mix[k] = num(v, `mix ${k}`, { min: 0 })!;
@@ -103,9 +106,13 @@ export function loadOptionsFrom(argv: string[]): { options: LoadOptions; thresho
     options.target = { ...hostPort(v.target, 'target'), udpPort };
   } else {
     if (udpPort !== undefined) throw new UsageError('--udp-port goes with --target');
-    const names = (v.plugins ?? BUILTIN_PLUGIN_NAMES.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
+    const names = (v.plugins ?? BUILTIN_PLUGIN_NAMES.join(','))
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     for (const n of names) {
-      if (!(BUILTIN_PLUGIN_NAMES as readonly string[]).includes(n)) throw new UsageError(`--plugins: unknown plugin '${n}' (available: ${BUILTIN_PLUGIN_NAMES.join(', ')})`);
+      if (!(BUILTIN_PLUGIN_NAMES as readonly string[]).includes(n))
+        throw new UsageError(`--plugins: unknown plugin '${n}' (available: ${BUILTIN_PLUGIN_NAMES.join(', ')})`);
     }
     options.embedded = { plugins: names as BuiltinPluginName[], thread };
   }

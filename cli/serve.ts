@@ -32,13 +32,38 @@ export const SERVE_OPTIONS = {
   },
   'max-channels': { type: 'string', arg: 'N', help: 'channels on the server in all', shown: () => `${DEFAULT_CHANNELS_OPTIONS.maxChannels} channels` },
   'ping-interval': { type: 'string', arg: 'DURATION', help: 'time between PINGs', shown: () => formatMs(DEFAULT_PING_OPTIONS.intervalMs) },
-  'ping-timeout': { type: 'string', arg: 'DURATION', help: 'time without the matching PONG before disconnect', shown: () => formatMs(DEFAULT_PING_OPTIONS.timeoutMs) },
-  'talk-timeout': { type: 'string', arg: 'DURATION', help: 'a talk request waits / a call may carry no voice', shown: () => formatMs(DEFAULT_VOIP_OPTIONS.talkTimeoutMs) },
+  'ping-timeout': {
+    type: 'string',
+    arg: 'DURATION',
+    help: 'time without the matching PONG before disconnect',
+    shown: () => formatMs(DEFAULT_PING_OPTIONS.timeoutMs),
+  },
+  'talk-timeout': {
+    type: 'string',
+    arg: 'DURATION',
+    help: 'a talk request waits / a call may carry no voice',
+    shown: () => formatMs(DEFAULT_VOIP_OPTIONS.talkTimeoutMs),
+  },
   'udp-port': { type: 'string', arg: 'N', help: 'voice relay UDP port', shown: () => 'the TCP port' },
-  'udp-buffer': { type: 'string', arg: 'BYTES', help: 'voice relay socket receive and send buffers', shown: () => formatBytes(DEFAULT_VOIP_OPTIONS.recvBufferBytes) },
-  'voice-max-frame': { type: 'string', arg: 'BYTES', help: 'largest voice frame a participant may send', shown: () => formatBytes(DEFAULT_VOIP_OPTIONS.maxFrameBytes) },
+  'udp-buffer': {
+    type: 'string',
+    arg: 'BYTES',
+    help: 'voice relay socket receive and send buffers',
+    shown: () => formatBytes(DEFAULT_VOIP_OPTIONS.recvBufferBytes),
+  },
+  'voice-max-frame': {
+    type: 'string',
+    arg: 'BYTES',
+    help: 'largest voice frame a participant may send',
+    shown: () => formatBytes(DEFAULT_VOIP_OPTIONS.maxFrameBytes),
+  },
   'voice-rate': { type: 'string', arg: 'N', help: 'voice frames per second per participant', shown: () => `${DEFAULT_VOIP_OPTIONS.frameRate} frames/s` },
-  'voice-burst': { type: 'string', arg: 'N', help: 'voice frames a participant may send above the rate', shown: () => `${DEFAULT_VOIP_OPTIONS.frameBurst} frames` },
+  'voice-burst': {
+    type: 'string',
+    arg: 'N',
+    help: 'voice frames a participant may send above the rate',
+    shown: () => `${DEFAULT_VOIP_OPTIONS.frameBurst} frames`,
+  },
   'stats-interval': { type: 'string', arg: 'DURATION', help: 'log voice stats this often, 0 for never', shown: () => '0 (never)' },
   'max-line': { type: 'string', arg: 'BYTES', help: 'longest line, terminator included', shown: () => formatBytes(L.maxLineBytes) },
   'rate-limit': { type: 'string', arg: 'N', help: 'commands per second per client', shown: () => perS(L.rateLimit, 'commands', '0 = no limit') },
@@ -74,7 +99,10 @@ export function serveConfigFrom(argv: string[]) {
   const v = parseFlags(argv, SERVE_OPTIONS);
   const level = (v['log-level'] ?? SERVE_LOG_LEVEL) as LogLevel;
   if (!LOG_LEVELS.includes(level)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got '${level}'`);
-  const names = (v.plugins ?? BUILTIN_PLUGIN_NAMES.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
+  const names = (v.plugins ?? BUILTIN_PLUGIN_NAMES.join(','))
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const name of names) {
     if (!(BUILTIN_PLUGIN_NAMES as readonly string[]).includes(name)) {
       throw new UsageError(`--plugins: unknown plugin '${name}' (available: ${BUILTIN_PLUGIN_NAMES.join(', ')})`);

@@ -33,7 +33,8 @@ export interface PumpMeter {
 /** Reading pauses while this many bytes wait to be parsed (throttled or held). Default 64 KiB. */
 export const INPUT_HIGH_WATER = 64 * 1024;
 
-export type PumpLimits = Pick<Limits, 'maxLineBytes' | 'rateLimit' | 'rateBurst'> & Partial<Pick<Limits, 'fanoutMaxDelayMs' | 'fanoutRecipientsPerCommand' | 'fanoutBytesPerCommand'>>;
+export type PumpLimits = Pick<Limits, 'maxLineBytes' | 'rateLimit' | 'rateBurst'> &
+  Partial<Pick<Limits, 'fanoutMaxDelayMs' | 'fanoutRecipientsPerCommand' | 'fanoutBytesPerCommand'>>;
 
 export class LinePump {
   readonly #splitter: LineSplitter;

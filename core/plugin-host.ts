@@ -216,13 +216,13 @@ export class PluginHost {
       },
       emit(event: Parameters<PluginContext['emit']>[0]): void {
         if (event.type.includes(':')) {
-          if (!event.type.startsWith(`${name}:`)) throw new ParleyError('PARLEY_ERR_INVALID_OPTION', 'event.type', `a plugin's events are named "${name}:<name>", got "${event.type}"`);
+          if (!event.type.startsWith(`${name}:`))
+            throw new ParleyError('PARLEY_ERR_INVALID_OPTION', 'event.type', `a plugin's events are named "${name}:<name>", got "${event.type}"`);
           kernel.emit({ ...event, plugin: name } as Parameters<Kernel['emit']>[0]);
         } else kernel.emit(event as Parameters<Kernel['emit']>[0]);
       },
       reply: (session, code, ...args) => kernel.reply(session, code, ...args),
-      optional: <T>(token: InjectionToken<T>): T | undefined =>
-        this.container.isRegistered(token, true) ? this.container.resolve(token) : undefined,
+      optional: <T>(token: InjectionToken<T>): T | undefined => (this.container.isRegistered(token, true) ? this.container.resolve(token) : undefined),
       onBinary(handler: BinaryHandler): void {
         if (host.#binary) throw new ParleyError('PARLEY_ERR_INVALID_PLUGIN', name, `binary messages are already taken by plugin "${host.#binary.plugin}"`);
         host.#binary = { plugin: name, handler };

@@ -385,9 +385,7 @@ export class ParleyServer {
     // sockets still in the TLS handshake, or plain HTTP, have no session to tell.
     for (const rec of this.#accepted) rec.settle?.();
     for (const rec of this.#accepted) if (!rec.session) rec.raw.destroy();
-    const sockets = [...this.#connections].map(
-      (c) => new Promise<void>((r) => (c.socket.destroyed ? r() : c.socket.once('close', () => r()))),
-    );
+    const sockets = [...this.#connections].map((c) => new Promise<void>((r) => (c.socket.destroyed ? r() : c.socket.once('close', () => r()))));
     // Every session, socket-backed or attached, is told and closed.
     for (const session of [...this.#kernel.sessions.all()]) session.close('server shutting down');
     await Promise.all(sockets);

@@ -49,9 +49,20 @@ test.before(async () => {
   if (!available) return;
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-quic', '--no-first-run', '--disable-sync',
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-sync',
       // Chromium's fake microphone (a beep), granted without a prompt; audio may start without a gesture.
-      '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', '--autoplay-policy=no-user-gesture-required'],
+      '--use-fake-device-for-media-stream',
+      '--use-fake-ui-for-media-stream',
+      '--autoplay-policy=no-user-gesture-required',
+    ],
   });
 });
 
@@ -85,7 +96,9 @@ async function say(page: Page, text: string): Promise<void> {
 /** Texts of the messages (not notices) of the page's current conversation, once there are `n`. */
 async function texts(page: Page, n: number): Promise<string[]> {
   await page.waitForFunction((k) => document.querySelectorAll('#messages .msg:not(.notice)').length >= k, n, { timeout: 5000 });
-  return page.$$eval('#messages .msg:not(.notice)', (els) => els.map((e) => `${e.querySelector('.from')?.textContent}: ${e.querySelector('.text')?.textContent}`));
+  return page.$$eval('#messages .msg:not(.notice)', (els) =>
+    els.map((e) => `${e.querySelector('.from')?.textContent}: ${e.querySelector('.text')?.textContent}`),
+  );
 }
 
 async function members(page: Page, n: number): Promise<string[]> {
@@ -199,7 +212,19 @@ browserTest('browser - ParleyBrowserClient joins, messages, waits and signals ta
     await b.leave('#dev');
     await a.close();
     await b.close();
-    return { dev, dev2, got, refused, busy, keyLength: key.length, denied: denied.event, group: group.nicks, seenJoin: seenJoin.nick, seen, closed: a.closed && b.closed };
+    return {
+      dev,
+      dev2,
+      got,
+      refused,
+      busy,
+      keyLength: key.length,
+      denied: denied.event,
+      group: group.nicks,
+      seenJoin: seenJoin.nick,
+      seen,
+      closed: a.closed && b.closed,
+    };
   }, `ws://127.0.0.1:${httpPort}/parley`);
   t.deepEqual(result, {
     dev: ['eve'],
@@ -228,7 +253,11 @@ interface PageVoiceStats {
 }
 const voiceStats = (page: Page): Promise<PageVoiceStats> => page.evaluate(() => (window as unknown as { __voiceStats: PageVoiceStats }).__voiceStats);
 /** Waits until the page's voice counts reach `min` (the page's CSP forbids evaluating strings). */
-const waitVoice = (page: Page, min: { sent?: number; decoded?: Record<string, number>; started?: number; stopped?: number }, timeout = 20_000): Promise<unknown> =>
+const waitVoice = (
+  page: Page,
+  min: { sent?: number; decoded?: Record<string, number>; started?: number; stopped?: number },
+  timeout = 20_000,
+): Promise<unknown> =>
   page.waitForFunction(
     (m) => {
       const s = (window as unknown as { __voiceStats: PageVoiceStats }).__voiceStats;
@@ -252,15 +281,18 @@ browserTest('browser - the page encodes and decodes VoiceFrames byte for byte as
   const { port } = await voiceServer(t);
   const page = await openPage(t, port);
   const frame = { key: 'k3yK3yk3yK3yk3yK3yk3yK', nick: 'ann', seq: 1_000_000, ts: 1_764_000_000_123.25, payload: Buffer.from([0, 1, 2, 250, 255]) };
-  const got = await page.evaluate(async (f) => {
-    const m = (await import('/client/index.js' as string)) as {
-      encodeVoiceFrame(f: unknown): Uint8Array;
-      decodeVoiceFrame(b: Uint8Array): { key: string; nick: string; seq: number; ts: number; payload: Uint8Array } | undefined;
-    };
-    const bytes = m.encodeVoiceFrame({ ...f, payload: new Uint8Array(f.payload) });
-    const back = m.decodeVoiceFrame(bytes)!;
-    return { bytes: [...bytes], back: { ...back, payload: [...back.payload] }, bad: m.decodeVoiceFrame(bytes.subarray(0, bytes.length - 1)) === undefined };
-  }, { ...frame, payload: [...frame.payload] });
+  const got = await page.evaluate(
+    async (f) => {
+      const m = (await import('/client/index.js' as string)) as {
+        encodeVoiceFrame(f: unknown): Uint8Array;
+        decodeVoiceFrame(b: Uint8Array): { key: string; nick: string; seq: number; ts: number; payload: Uint8Array } | undefined;
+      };
+      const bytes = m.encodeVoiceFrame({ ...f, payload: new Uint8Array(f.payload) });
+      const back = m.decodeVoiceFrame(bytes)!;
+      return { bytes: [...bytes], back: { ...back, payload: [...back.payload] }, bad: m.decodeVoiceFrame(bytes.subarray(0, bytes.length - 1)) === undefined };
+    },
+    { ...frame, payload: [...frame.payload] },
+  );
   t.deepEqual(Buffer.from(got.bytes), encodeVoiceFrame(frame));
   t.deepEqual({ ...got.back, payload: Buffer.from(got.back.payload) }, { ...decodeVoiceFrame(encodeVoiceFrame(frame))! });
   t.true(got.bad);
@@ -291,7 +323,9 @@ browserTest('browser - a call between two pages carries Opus from the microphone
   await waitVoice(ben, { stopped: 1 });
   const a = await voiceStats(ann);
   const b = await voiceStats(ben);
-  t.log(`ann sent ${a.sent} (dropped ${a.sendDropped}), ben received ${b.received['ann']} and decoded ${b.decoded['ann']}; ben sent ${b.sent}, ann decoded ${a.decoded['ben']}`);
+  t.log(
+    `ann sent ${a.sent} (dropped ${a.sendDropped}), ben received ${b.received['ann']} and decoded ${b.decoded['ann']}; ben sent ${b.sent}, ann decoded ${a.decoded['ben']}`,
+  );
   t.true(b.decoded['ann']! >= 0.95 * a.sent, `ben decoded ${b.decoded['ann']} of ${a.sent}`);
   t.true(a.decoded['ben']! >= 50);
   t.is(a.decodeErrors + b.decodeErrors, 0);

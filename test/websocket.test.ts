@@ -59,7 +59,10 @@ test('websocket - over the rate limit, reading pauses and every line is still se
   t.true(await until(() => conn.ws.isPaused, 3000), 'the server paused reading');
   t.true(got.length < 12, `throttled: ${got.length} of 12 delivered while paused`);
   t.true(await until(() => got.length === 12, 5000), `got ${got.length}`);
-  t.deepEqual(got, Array.from({ length: 12 }, (_, i) => String(i)));
+  t.deepEqual(
+    got,
+    Array.from({ length: 12 }, (_, i) => String(i)),
+  );
   t.true(await until(() => !conn.ws.isPaused, 1000), 'reading resumed');
 });
 

@@ -13,8 +13,6 @@ export function voiceNowMs(): number {
   return performance.timeOrigin + performance.now();
 }
 
-
-
 /** What every load client of one run shares. */
 export interface LoadContext {
   readonly host: string;

@@ -88,7 +88,8 @@ export function validateLoadOptions(o: LoadOptions): void {
   check('setupTimeoutS', o.setupTimeoutS, 0.001);
   check('drainS', o.drainS, 0);
   const scenario = o.scenario ?? DEFAULT_LOAD_OPTIONS.scenario;
-  if (o.transport !== undefined && !LOAD_TRANSPORTS.includes(o.transport)) throw new RangeError(`transport must be one of ${LOAD_TRANSPORTS.join(', ')}, got ${String(o.transport)}`);
+  if (o.transport !== undefined && !LOAD_TRANSPORTS.includes(o.transport))
+    throw new RangeError(`transport must be one of ${LOAD_TRANSPORTS.join(', ')}, got ${String(o.transport)}`);
   if (o.mix && !(o.mix.chat >= 0 && o.mix.dm >= 0 && o.mix.voice >= 0 && o.mix.chat + o.mix.dm + o.mix.voice > 0)) {
     throw new RangeError('mix weights must be >= 0 and add up to more than 0');
   }

@@ -21,7 +21,17 @@ export type DropReason =
   /** Carries a payload before the 1:1 call was accepted. */
   | 'beforeAccept';
 
-export const DROP_REASONS: readonly DropReason[] = ['undecodable', 'tooLarge', 'rateLimited', 'unknownKey', 'notParty', 'wrongIp', 'addressTaken', 'spoofed', 'beforeAccept'];
+export const DROP_REASONS: readonly DropReason[] = [
+  'undecodable',
+  'tooLarge',
+  'rateLimited',
+  'unknownKey',
+  'notParty',
+  'wrongIp',
+  'addressTaken',
+  'spoofed',
+  'beforeAccept',
+];
 
 export interface VoipStats {
   /** Accepted 1:1 calls. */

@@ -68,7 +68,6 @@ export function normaliseIp(ip: string): string {
   return ip.length > 7 && ip.slice(0, 7).toLowerCase() === '::ffff:' ? ip.slice(7) : ip;
 }
 
-
 export class TalkRegistry {
   /** Every participant of every talk, by its own key. */
   readonly #byKey = new Map<string, Party>();

@@ -185,10 +185,13 @@ export class VoipPlugin implements PluginHooks {
   #armIdle(talk: CallTalk): void {
     const timeout = this.options.talkTimeoutMs;
     const due = talk.lastPayloadAt + timeout - performance.now();
-    talk.timer = this.#timer(() => {
-      if (performance.now() - talk.lastPayloadAt >= timeout) this.#endCall(talk);
-      else this.#armIdle(talk);
-    }, Math.max(1, due));
+    talk.timer = this.#timer(
+      () => {
+        if (performance.now() - talk.lastPayloadAt >= timeout) this.#endCall(talk);
+        else this.#armIdle(talk);
+      },
+      Math.max(1, due),
+    );
   }
 
   #joinGroup(session: Session, channel: string): void {

@@ -105,7 +105,10 @@ test('ws voice - frames naming another party, an unknown key, too large or over 
   // The refused frames cost no token; a burst of 2 (refilled once in 1000 s) lets two of five through.
   t.is(st.dropped.rateLimited, 3);
   await until(() => b.frames.length === 2);
-  t.deepEqual(b.frames.map((f) => decodeVoiceFrame(f)!.payload.toString()), ['f0', 'f1']);
+  t.deepEqual(
+    b.frames.map((f) => decodeVoiceFrame(f)!.payload.toString()),
+    ['f0', 'f1'],
+  );
   t.is(a.frames.length, 0);
 });
 

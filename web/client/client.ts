@@ -100,7 +100,11 @@ export class ParleyBrowserClient {
         ws.addEventListener('open', () => (clearTimeout(timer), resolve()));
         ws.addEventListener('close', () => (clearTimeout(timer), reject(new ClientError('CLOSED', `${url} closed before it opened`))));
       });
-      const reply = await client.#request(formatConnect(nick, opts.realname, undefined, opts.token), (m) => m.type === 'ACCEPT' || m.type === 'ERROR', 'CONNECT');
+      const reply = await client.#request(
+        formatConnect(nick, opts.realname, undefined, opts.token),
+        (m) => m.type === 'ACCEPT' || m.type === 'ERROR',
+        'CONNECT',
+      );
       expect(reply.msg, 'ACCEPT');
       client.#nick = nick;
       return client;
@@ -166,7 +170,11 @@ export class ParleyBrowserClient {
 
   /** Joins a channel; resolves with its members (the client included). */
   async join(channel: string): Promise<string[]> {
-    const joined = await this.#request(formatChannel('JOIN', channel), (m) => (m.type === 'JOINED' && sameName(m.channel, channel)) || m.type === 'ERROR', 'JOIN');
+    const joined = await this.#request(
+      formatChannel('JOIN', channel),
+      (m) => (m.type === 'JOINED' && sameName(m.channel, channel)) || m.type === 'ERROR',
+      'JOIN',
+    );
     expect(joined.msg, 'JOINED');
     const list = await this.#expect((m) => m.type === 'USERLIST' && sameName(m.channel, channel), joined.seq, 'USERLIST');
     return expect(list.msg, 'USERLIST').nicks;
@@ -174,7 +182,11 @@ export class ParleyBrowserClient {
 
   /** Leaves a channel; resolves on `LEFT`. */
   async leave(channel: string): Promise<void> {
-    const reply = await this.#request(formatChannel('LEAVE', channel), (m) => (m.type === 'LEFT' && sameName(m.channel, channel)) || m.type === 'ERROR', 'LEAVE');
+    const reply = await this.#request(
+      formatChannel('LEAVE', channel),
+      (m) => (m.type === 'LEFT' && sameName(m.channel, channel)) || m.type === 'ERROR',
+      'LEAVE',
+    );
     expect(reply.msg, 'LEFT');
   }
 

@@ -108,10 +108,15 @@ function renderVoice(c: Conversation | undefined): void {
   $('voice-btn').hidden = !(canTalk && c?.members !== undefined);
   $('hangup-btn').hidden = talk === undefined;
   $('voice-status').textContent =
-    talk === undefined ? (noVoice && client && noVoice !== 'checking audio support' ? `no voice: ${noVoice}` : '')
-    : talk.kind === 'group' ? `in voice: ${talk.channel}`
-    : talk.active ? `in a call with ${talk.peer}`
-    : `calling ${talk.peer}...`;
+    talk === undefined
+      ? noVoice && client && noVoice !== 'checking audio support'
+        ? `no voice: ${noVoice}`
+        : ''
+      : talk.kind === 'group'
+        ? `in voice: ${talk.channel}`
+        : talk.active
+          ? `in a call with ${talk.peer}`
+          : `calling ${talk.peer}...`;
   $('incoming').hidden = incoming === undefined;
   $('incoming-text').textContent = incoming ? `${incoming.peer} is calling` : '';
 }

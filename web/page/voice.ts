@@ -119,7 +119,13 @@ export class VoiceSession {
         }
         if (configuredRate !== data.sampleRate) {
           configuredRate = data.sampleRate;
-          encoder.configure({ codec: 'opus', sampleRate: data.sampleRate, numberOfChannels: 1, bitrate: BITRATE, opus: { frameDuration: FRAME_US } } as AudioEncoderConfig);
+          encoder.configure({
+            codec: 'opus',
+            sampleRate: data.sampleRate,
+            numberOfChannels: 1,
+            bitrate: BITRATE,
+            opus: { frameDuration: FRAME_US },
+          } as AudioEncoderConfig);
         }
         const mono = toMono(data);
         data.close();
@@ -186,5 +192,12 @@ export class VoiceSession {
 function toMono(data: AudioData): AudioData {
   const plane = new Float32Array(data.numberOfFrames);
   data.copyTo(plane, { planeIndex: 0, format: 'f32-planar' });
-  return new AudioData({ format: 'f32-planar', sampleRate: data.sampleRate, numberOfFrames: data.numberOfFrames, numberOfChannels: 1, timestamp: data.timestamp, data: plane });
+  return new AudioData({
+    format: 'f32-planar',
+    sampleRate: data.sampleRate,
+    numberOfFrames: data.numberOfFrames,
+    numberOfChannels: 1,
+    timestamp: data.timestamp,
+    data: plane,
+  });
 }
