@@ -3,6 +3,7 @@
 // this order. See bench/README.md for the flags.
 //
 //   fanout    chat fan-out, bare net server vs parley (and socket.io in `all`) (bench/fanout.ts)
+//   fanout-ws chat fan-out over WebSocket: parley vs a bare `ws` server vs socket.io 4 (200 clients)
 //   voice     UDP voice relay, parley vs a bare dgram forwarder (bench/voice.ts)
 //   socketio  fan-out ratios to socket.io, parley paced at 50,000 deliveries/s (bench/socketio.ts)
 //   memory    memory per idle connection at 10,000 connections (bench/memory.ts)
@@ -10,6 +11,7 @@
 import { parseArgs, type ParsedArgs } from './args.js';
 import { installCleanupHooks, killAllChildren } from './children.js';
 import { fanoutOptionsFromArgs, runFanout, type FanoutReport } from './fanout.js';
+import { runFanoutWs } from './fanout-ws.js';
 import { voiceOptionsFromArgs, runVoice } from './voice.js';
 import { socketioOptionsFromArgs, runSocketio } from './socketio.js';
 import { memoryOptionsFromArgs, runMemory } from './memory.js';
@@ -31,6 +33,10 @@ const workloads: Record<string, Workload> = {
       if (done.has('all') && o.only === undefined && o.kinds === undefined) o.kinds = ['bare', 'parley', 'socket.io'];
       return runFanout(o);
     },
+  },
+  'fanout-ws': {
+    description: 'fan-out over WebSocket, 200 clients: parley (one port, /parley) vs a bare ws server vs socket.io 4 (websocket transport)',
+    run: (args) => runFanoutWs(fanoutOptionsFromArgs(args), args),
   },
   voice: {
     description: 'UDP voice: K 1:1 calls at 50 frames/s per party, and saturation, parley vs a bare dgram forwarder',

@@ -110,7 +110,13 @@ export const socketioServer: ServerKind = {
   },
 };
 
-export const chatServers: readonly ServerKind[] = [bareServer, parleyServer, socketioServer];
+/** A bare `ws` broadcast server: the lower bound over WebSocket (dist/bench/bare-ws-server.js). */
+export const bareWsServer: ServerKind = { ...benchScriptServer('bare-ws', 'bare-ws', 'bare-ws-server.js'), loadScript: 'ws-fanout-load.js' };
+
+/** `parley serve` driven over WebSocket at /parley of its one port. */
+export const parleyWsServer: ServerKind = { ...parleyServer, name: 'parley-ws', loadScript: 'ws-fanout-load.js' };
+
+export const chatServers: readonly ServerKind[] = [bareServer, parleyServer, socketioServer, bareWsServer, parleyWsServer];
 
 // ---- voice relays -------------------------------------------------------------------
 

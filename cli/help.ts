@@ -66,6 +66,8 @@ Load:
                            of --group-size in a channel's group voice; mixed:
                            chat, dm and voice clients by --mix; churn: --clients
                            loops of connect, JOIN, LEAVE, DISCONNECT [${D.scenario}]
+  --transport NAME         tcp: the line protocol over TCP; ws: over WebSocket at
+                           /parley of the same port (voice stays on UDP) [${D.transport}]
   --clients N              simulated clients (churn: concurrent loops) [${D.clients}]
   --senders N              clients that send text [chat: ${D.senders}, dm: all]
   --rate N                 messages/s over all senders (churn: cycles/s);
@@ -95,4 +97,3 @@ Output and exit code (0 pass; 1 a threshold failed, or no client got in; 2 usage
   --max-errors N           fail if more errors than N [off]
   -h, --help               this help
 `;
-

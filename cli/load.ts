@@ -1,7 +1,7 @@
 /** `parley load`: parses flags, runs the harness, renders progress and the report. The work is in harness/. */
 import { writeFile } from 'node:fs/promises';
 import { BUILTIN_PLUGIN_NAMES, type BuiltinPluginName } from '../index.js';
-import { DEFAULT_LOAD_OPTIONS, LOAD_SCENARIOS, type LoadMix, type LoadScenario } from '../harness/load/defaults.js';
+import { DEFAULT_LOAD_OPTIONS, LOAD_SCENARIOS, LOAD_TRANSPORTS, type LoadMix, type LoadScenario, type LoadTransport } from '../harness/load/defaults.js';
 import { formatTick, Harness, type LoadOptions } from '../harness/load/index.js';
 import { checkThresholds, formatReport, type LoadThresholds } from '../harness/load/report.js';
 import { duration, hostPort, num, parseFlags, port, UsageError, type FlagSpec } from './args.js';
@@ -16,6 +16,7 @@ export const LOAD_OPTIONS = {
   'embedded-thread': { type: 'string' },
   plugins: { type: 'string' },
   scenario: { type: 'string' },
+  transport: { type: 'string' },
   clients: { type: 'string' },
   senders: { type: 'string' },
   rate: { type: 'string' },
@@ -53,7 +54,10 @@ export function parseLoss(value: string): Pick<LoadThresholds, 'maxLostCount' | 
 /** `chat=70,dm=20,voice=10`; a missing part weighs 0. */
 export function parseMix(value: string): LoadMix {
   const mix: LoadMix = { chat: 0, dm: 0, voice: 0 };
-  for (const part of value.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const part of value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const [k, v] = part.split('=');
     if (k !== 'chat' && k !== 'dm' && k !== 'voice') throw new UsageError(`--mix: unknown part "${k}" (use chat, dm, voice)`);
     mix[k] = num(v, `mix ${k}`, { min: 0 })!;
@@ -72,10 +76,13 @@ export function loadOptionsFrom(argv: string[]): { options: LoadOptions; thresho
   if (v.target !== undefined && v.embedded) throw new UsageError('--target and --embedded are exclusive');
   const scenario = (v.scenario ?? DEFAULT_LOAD_OPTIONS.scenario) as LoadScenario;
   if (!LOAD_SCENARIOS.includes(scenario)) throw new UsageError(`--scenario must be one of ${LOAD_SCENARIOS.join(', ')}`);
+  const transport = (v.transport ?? DEFAULT_LOAD_OPTIONS.transport) as LoadTransport;
+  if (!LOAD_TRANSPORTS.includes(transport)) throw new UsageError(`--transport must be one of ${LOAD_TRANSPORTS.join(', ')}`);
   const thread = v['embedded-thread'] ?? 'worker';
   if (thread !== 'worker' && thread !== 'main') throw new UsageError('--embedded-thread must be worker or main');
   const options: LoadOptions = {
     scenario,
+    transport,
     clients: num(v.clients, 'clients', { min: 1, integer: true }),
     senders: num(v.senders, 'senders', { min: 0, integer: true }),
     rate: num(v.rate, 'rate', { min: 0 }),
@@ -99,9 +106,13 @@ export function loadOptionsFrom(argv: string[]): { options: LoadOptions; thresho
     options.target = { ...hostPort(v.target, 'target'), udpPort };
   } else {
     if (udpPort !== undefined) throw new UsageError('--udp-port goes with --target');
-    const names = (v.plugins ?? BUILTIN_PLUGIN_NAMES.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
+    const names = (v.plugins ?? BUILTIN_PLUGIN_NAMES.join(','))
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     for (const n of names) {
-      if (!(BUILTIN_PLUGIN_NAMES as readonly string[]).includes(n)) throw new UsageError(`--plugins: unknown plugin '${n}' (available: ${BUILTIN_PLUGIN_NAMES.join(', ')})`);
+      if (!(BUILTIN_PLUGIN_NAMES as readonly string[]).includes(n))
+        throw new UsageError(`--plugins: unknown plugin '${n}' (available: ${BUILTIN_PLUGIN_NAMES.join(', ')})`);
     }
     options.embedded = { plugins: names as BuiltinPluginName[], thread };
   }

@@ -32,13 +32,38 @@ export const SERVE_OPTIONS = {
   },
   'max-channels': { type: 'string', arg: 'N', help: 'channels on the server in all', shown: () => `${DEFAULT_CHANNELS_OPTIONS.maxChannels} channels` },
   'ping-interval': { type: 'string', arg: 'DURATION', help: 'time between PINGs', shown: () => formatMs(DEFAULT_PING_OPTIONS.intervalMs) },
-  'ping-timeout': { type: 'string', arg: 'DURATION', help: 'time without the matching PONG before disconnect', shown: () => formatMs(DEFAULT_PING_OPTIONS.timeoutMs) },
-  'talk-timeout': { type: 'string', arg: 'DURATION', help: 'a talk request waits / a call may carry no voice', shown: () => formatMs(DEFAULT_VOIP_OPTIONS.talkTimeoutMs) },
+  'ping-timeout': {
+    type: 'string',
+    arg: 'DURATION',
+    help: 'time without the matching PONG before disconnect',
+    shown: () => formatMs(DEFAULT_PING_OPTIONS.timeoutMs),
+  },
+  'talk-timeout': {
+    type: 'string',
+    arg: 'DURATION',
+    help: 'a talk request waits / a call may carry no voice',
+    shown: () => formatMs(DEFAULT_VOIP_OPTIONS.talkTimeoutMs),
+  },
   'udp-port': { type: 'string', arg: 'N', help: 'voice relay UDP port', shown: () => 'the TCP port' },
-  'udp-buffer': { type: 'string', arg: 'BYTES', help: 'voice relay socket receive and send buffers', shown: () => formatBytes(DEFAULT_VOIP_OPTIONS.recvBufferBytes) },
-  'voice-max-frame': { type: 'string', arg: 'BYTES', help: 'largest voice frame a participant may send', shown: () => formatBytes(DEFAULT_VOIP_OPTIONS.maxFrameBytes) },
+  'udp-buffer': {
+    type: 'string',
+    arg: 'BYTES',
+    help: 'voice relay socket receive and send buffers',
+    shown: () => formatBytes(DEFAULT_VOIP_OPTIONS.recvBufferBytes),
+  },
+  'voice-max-frame': {
+    type: 'string',
+    arg: 'BYTES',
+    help: 'largest voice frame a participant may send',
+    shown: () => formatBytes(DEFAULT_VOIP_OPTIONS.maxFrameBytes),
+  },
   'voice-rate': { type: 'string', arg: 'N', help: 'voice frames per second per participant', shown: () => `${DEFAULT_VOIP_OPTIONS.frameRate} frames/s` },
-  'voice-burst': { type: 'string', arg: 'N', help: 'voice frames a participant may send above the rate', shown: () => `${DEFAULT_VOIP_OPTIONS.frameBurst} frames` },
+  'voice-burst': {
+    type: 'string',
+    arg: 'N',
+    help: 'voice frames a participant may send above the rate',
+    shown: () => `${DEFAULT_VOIP_OPTIONS.frameBurst} frames`,
+  },
   'stats-interval': { type: 'string', arg: 'DURATION', help: 'log voice stats this often, 0 for never', shown: () => '0 (never)' },
   'max-line': { type: 'string', arg: 'BYTES', help: 'longest line, terminator included', shown: () => formatBytes(L.maxLineBytes) },
   'rate-limit': { type: 'string', arg: 'N', help: 'commands per second per client', shown: () => perS(L.rateLimit, 'commands', '0 = no limit') },
@@ -52,6 +77,7 @@ export const SERVE_OPTIONS = {
   hostname: { type: 'string', arg: 'NAME', help: "name sent in 'ACCEPT: <hostname>'", shown: () => "the machine's hostname" },
   'tls-cert': { type: 'string', arg: 'FILE', help: 'serve TLS with this certificate (PEM)', shown: () => 'off' },
   'tls-key': { type: 'string', arg: 'FILE', help: 'private key (PEM) for --tls-cert', shown: () => 'off' },
+  'no-web': { type: 'boolean', help: 'no web page at / (WebSocket clients at /parley are still served)', shown: () => 'the page is served' },
   'log-level': { type: 'string', arg: 'LEVEL', help: LOG_LEVELS.join(', '), shown: () => SERVE_LOG_LEVEL },
   redis: { type: 'string', arg: 'URL', help: 'run as a cluster node over Redis, redis://host:port[/db]', shown: () => '$PARLEY_REDIS_URL, else off' },
   'redis-prefix': { type: 'string', arg: 'NAME', help: 'prefix of every Redis key and channel', shown: () => DEFAULT_REDIS_CLUSTER.prefix },
@@ -77,7 +103,10 @@ export function serveConfigFrom(argv: string[]) {
   const v = parseFlags(argv, SERVE_OPTIONS);
   const level = (v['log-level'] ?? SERVE_LOG_LEVEL) as LogLevel;
   if (!LOG_LEVELS.includes(level)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got '${level}'`);
-  const names = (v.plugins ?? BUILTIN_PLUGIN_NAMES.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
+  const names = (v.plugins ?? BUILTIN_PLUGIN_NAMES.join(','))
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const name of names) {
     if (!(BUILTIN_PLUGIN_NAMES as readonly string[]).includes(name)) {
       throw new UsageError(`--plugins: unknown plugin '${name}' (available: ${BUILTIN_PLUGIN_NAMES.join(', ')})`);
@@ -128,6 +157,7 @@ export function serveConfigFrom(argv: string[]) {
     statsMs: duration(v['stats-interval'], 'stats-interval') ?? 0,
     tls: v['tls-cert'] ? { certFile: v['tls-cert'], keyFile: v['tls-key']! } : undefined,
     cluster: clusterFlags(v.redis ?? process.env['PARLEY_REDIS_URL'], v['redis-prefix'], duration(v['redis-lease'], 'redis-lease', { positive: true }), v['node-id']),
+    web: v['no-web'] !== true,
   };
 }
 
@@ -149,10 +179,13 @@ export async function serve(argv: string[]): Promise<number> {
     logger,
     tls: c.tls ? { cert: readFileSync(c.tls.certFile), key: readFileSync(c.tls.keyFile) } : undefined,
     cluster: c.cluster,
+    web: c.web,
   });
   const addr = await server.listen({ host: c.host, port: c.port });
   // On stdout, for people and for scripts that wait for the port.
   process.stdout.write(`parley listening on ${addr.host}:${addr.port} with plugins ${c.names.join(', ')}\n`);
+  const scheme = c.tls ? 'https' : 'http';
+  if (c.web) process.stdout.write(`web chat at ${scheme}://${addr.host.includes(':') ? `[${addr.host}]` : addr.host}:${addr.port}/\n`);
   let statsTimer: NodeJS.Timeout | undefined;
   if (c.statsMs > 0 && c.names.includes('voip')) {
     const voip = server.resolve(VoipPlugin);

@@ -59,7 +59,16 @@ export interface PluginContext {
   reply(session: Session, code: WireErrorCode, ...args: unknown[]): void;
   /** A service another plugin may or may not provide. */
   optional<T>(token: InjectionToken<T>): T | undefined;
+  /**
+   * Takes the binary messages of connected sessions whose transport has them
+   * (WebSocket): the voice plugin's frames. One handler per server; a second
+   * registration throws. Without one, a binary message is answered `BAD_SYNTAX`.
+   */
+  onBinary(handler: BinaryHandler): void;
 }
+
+/** Receives one binary message of a connected session; the Buffer is the handler's own. */
+export type BinaryHandler = (session: Session, data: Buffer) => void;
 
 /** Inject this to receive the plugin's {@link PluginContext}. */
 export const PLUGIN_CONTEXT: InjectionToken<PluginContext> = Symbol.for('parley.PluginContext');

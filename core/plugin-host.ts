@@ -12,7 +12,7 @@ import { KERNEL_VERBS, type Kernel } from './kernel.js';
 import type { Logger } from './logger.js';
 import { routeVerbs, type Action } from './of-verb.js';
 import type { Plugin, PluginHooks } from './plugin.js';
-import { PLUGIN_CONTEXT, type BoundAddress, type PluginContext } from './plugin-context.js';
+import { PLUGIN_CONTEXT, type BinaryHandler, type BoundAddress, type PluginContext } from './plugin-context.js';
 import type { Session } from './session.js';
 
 export function validatePlugins(plugins: readonly Plugin[]): void {
@@ -56,6 +56,7 @@ export class PluginHost {
   readonly #entries: Entry[];
   readonly #owners = new Map<string, string>();
   #address: BoundAddress | undefined;
+  #binary: { plugin: string; handler: BinaryHandler } | undefined;
   #started: Promise<void> | undefined;
 
   /**
@@ -120,6 +121,22 @@ export class PluginHost {
       const h = e.hooks!;
       if (h.onSessionClose) this.#hook(e, 'onSessionClose', session, () => h.onSessionClose!(session, reason));
     }
+  }
+
+  /**
+   * A binary message from a connected session: to the plugin that took them
+   * (`ctx.onBinary`). False when none did. A throw is that plugin's failure.
+   */
+  binary(session: Session, data: Buffer): boolean {
+    const b = this.#binary;
+    if (!b) return false;
+    try {
+      b.handler(session, data);
+    } catch (error) {
+      this.log.error(`plugin ${b.plugin} failed on a binary message from ${session}`, error);
+      this.kernel.fail(b.plugin, 'onBinary', session, error);
+    }
+    return true;
   }
 
   /** Stops started plugins in reverse order; a failing `stop` is logged and the rest still stop. */
@@ -200,13 +217,17 @@ export class PluginHost {
       },
       emit(event: Parameters<PluginContext['emit']>[0]): void {
         if (event.type.includes(':')) {
-          if (!event.type.startsWith(`${name}:`)) throw new ParleyError('PARLEY_ERR_INVALID_OPTION', 'event.type', `a plugin's events are named "${name}:<name>", got "${event.type}"`);
+          if (!event.type.startsWith(`${name}:`))
+            throw new ParleyError('PARLEY_ERR_INVALID_OPTION', 'event.type', `a plugin's events are named "${name}:<name>", got "${event.type}"`);
           kernel.emit({ ...event, plugin: name } as Parameters<Kernel['emit']>[0]);
         } else kernel.emit(event as Parameters<Kernel['emit']>[0]);
       },
       reply: (session, code, ...args) => kernel.reply(session, code, ...args),
-      optional: <T>(token: InjectionToken<T>): T | undefined =>
-        this.container.isRegistered(token, true) ? this.container.resolve(token) : undefined,
+      optional: <T>(token: InjectionToken<T>): T | undefined => (this.container.isRegistered(token, true) ? this.container.resolve(token) : undefined),
+      onBinary(handler: BinaryHandler): void {
+        if (host.#binary) throw new ParleyError('PARLEY_ERR_INVALID_PLUGIN', name, `binary messages are already taken by plugin "${host.#binary.plugin}"`);
+        host.#binary = { plugin: name, handler };
+      },
     } satisfies PluginContext);
   }
 

@@ -24,7 +24,9 @@ import type { ClientCommand } from './actions.js';
 import { formatCommand, formatServer } from './codec.js';
 import { CHANNEL_DIRECTORY } from './channel-directory.js';
 import { WebSocketGateway, type AttachHttpOptions, type GatewayHost } from './ws-gateway.js';
-import type { Server as HttpServer } from 'node:http';
+import { createServer as createHttpServer, type Server as HttpServer, type IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { webHandler } from './web-handler.js';
 import type { Server as HttpsServer } from 'node:https';
 import { Admission, type Refusal } from './admission.js';
 import { normaliseIp } from './connection.js';
@@ -50,6 +52,12 @@ export interface ServerOptions {
    * Default: a single in-memory node.
    */
   cluster?: ClusterFactory;
+  /**
+   * The web chat page at `/` of the listening port. Default true. The port tells
+   * HTTP from the line protocol by a connection's first bytes (`GET `, `HEAD `);
+   * WebSocket clients at `/parley` are served either way, the page only when true.
+   */
+  web?: boolean;
 }
 
 /** One accepted TCP socket, from accept to close (TLS handshake included). */
@@ -58,6 +66,26 @@ interface Accepted {
   readonly ip: string;
   session?: Session;
   conn?: Connection;
+  /** While the first bytes are awaited: gives the socket to the line protocol at once (timeout, close). */
+  settle?: () => void;
+}
+
+/** First bytes of the HTTP requests the port answers; anything else is the line protocol. */
+const HTTP_STARTS = [Buffer.from('GET '), Buffer.from('HEAD ')];
+
+/**
+ * What the first bytes of a connection are: 'http', 'line', or 'more' while they
+ * are a strict prefix of an HTTP start (at most 5 bytes are ever awaited).
+ */
+export function sniffProtocol(head: Buffer): 'http' | 'line' | 'more' {
+  let more = false;
+  for (const m of HTTP_STARTS) {
+    const n = Math.min(m.length, head.length);
+    if (head.compare(m, 0, n, 0, n) !== 0) continue;
+    if (head.length >= m.length) return 'http';
+    more = true;
+  }
+  return more ? 'more' : 'line';
 }
 
 /** Running out of file descriptors is logged at most this often. */
@@ -100,6 +128,11 @@ export class ParleyServer {
   #fdErrors = 0;
   #nextId = 1;
   readonly #gateways: WebSocketGateway[] = [];
+  readonly #web: boolean;
+  /** Serves the HTTP connections of the listening port (the page and the WebSocket endpoint); never listens itself. */
+  #http: HttpServer | undefined;
+  /** Accepted sockets handed to HTTP, by socket, so that their WebSocket session counts as their handshake. */
+  readonly #httpSockets = new WeakMap<Duplex, Accepted>();
   #state: 'new' | 'listening' | 'closing' | 'closed' = 'new';
   #closing: Promise<void> | undefined;
   #starting: Promise<void> | undefined;
@@ -109,6 +142,7 @@ export class ParleyServer {
     this.#batcher = new WriteBatcher({ coalesceAbove: this.limits.coalesceAboveSockets, maxDelayMs: this.limits.maxCoalesceMs });
     this.log = typeof options.logger === 'object' ? options.logger : createLogger(options.logger ?? 'warn');
     this.#tlsOptions = options.tls;
+    this.#web = options.web ?? true;
     this.#admission = new Admission(this.limits, options.exemptLoopback ?? true);
     this.container = rootContainer.createChildContainer();
     const config = Object.freeze({ hostname: options.hostname ?? osHostname(), limits: this.limits, authenticate: options.authenticate });
@@ -158,6 +192,7 @@ export class ParleyServer {
     // TLS is layered on each accepted TCP socket here (not by tls.Server), so that caps,
     // the handshake timer and close() cover a socket from accept, handshake included.
     if (this.#tlsOptions) this.#secureContext = tls.createSecureContext(this.#tlsOptions);
+    this.#http = this.#portHttp();
     const srv = net.createServer({ allowHalfOpen: true }, (raw) => this.#admit(raw, this.#secureContext));
     this.#net = srv;
     const host = opts.host ?? DEFAULT_HOST;
@@ -230,7 +265,26 @@ export class ParleyServer {
     return gateway;
   }
 
-  #gatewayHost(): GatewayHost {
+  /** The HTTP side of the listening port: the page (unless `web: false`) and the WebSocket endpoint at `/parley`. */
+  #portHttp(): HttpServer {
+    const page = this.#web ? webHandler() : undefined;
+    const http = createHttpServer((req, res) => {
+      if (page) page(req, res);
+      else res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('not found\n');
+    });
+    // The handshake timer of the accepted socket bounds an HTTP connection that never becomes a session.
+    http.keepAliveTimeout = 5000;
+    const host = this.#gatewayHost((session, req) => {
+      const rec = this.#httpSockets.get(req.socket);
+      if (rec) rec.session = session;
+    });
+    // Counted already when the TCP connection was accepted.
+    const gateway = new WebSocketGateway({ ...host, admit: () => true, release: () => {} }, http);
+    this.#gateways.push(gateway);
+    return http;
+  }
+
+  #gatewayHost(opened?: (session: Session, req: IncomingMessage) => void): GatewayHost {
     return {
       limits: this.limits,
       batcher: this.#batcher,
@@ -239,13 +293,17 @@ export class ParleyServer {
       accepting: () => this.#state === 'new' || this.#state === 'listening',
       admit: (ip) => this.#admission.admit(ip) === undefined,
       release: (ip) => this.#admission.release(ip),
-      open: (transport) => {
+      open: (transport, req) => {
         const session = new Session(this.#nextId++, transport, this.limits.maxLineBytes);
+        opened?.(session, req);
         this.#kernel.open(session);
         return {
           line: (buf) => this.#kernel.line(session, buf),
           tooLong: () => this.#kernel.reply(session, 'LINE_TOO_LONG', this.limits.maxLineBytes),
-          badSyntax: (text) => this.#kernel.reply(session, 'BAD_SYNTAX', text),
+          binary: (data) => {
+            if (!session.connected) this.#kernel.reply(session, 'NOT_CONNECTED');
+            else if (!this.#host.binary(session, data)) this.#kernel.reply(session, 'BAD_SYNTAX', 'binary messages are reserved for voice frames');
+          },
           closed: (reason) => this.#kernel.closed(session, reason),
         };
       },
@@ -344,11 +402,11 @@ export class ParleyServer {
     const srv = this.#net;
     const listenerClosed = srv?.listening ? new Promise<void>((r) => srv.close(() => r())) : Promise.resolve();
     for (const e of this.#early ?? []) e.socket.destroy();
-    // Sockets still in the TLS handshake have no session to tell.
+    // Clients that sent nothing yet are line-protocol clients, told like the others;
+    // sockets still in the TLS handshake, or plain HTTP, have no session to tell.
+    for (const rec of this.#accepted) rec.settle?.();
     for (const rec of this.#accepted) if (!rec.session) rec.raw.destroy();
-    const sockets = [...this.#connections].map(
-      (c) => new Promise<void>((r) => (c.socket.destroyed ? r() : c.socket.once('close', () => r()))),
-    );
+    const sockets = [...this.#connections].map((c) => new Promise<void>((r) => (c.socket.destroyed ? r() : c.socket.once('close', () => r()))));
     // Every session, socket-backed or attached, is told and closed.
     for (const session of [...this.#kernel.sessions.all()]) session.close('server shutting down');
     await Promise.all(sockets);
@@ -393,6 +451,7 @@ export class ParleyServer {
       ms > 0
         ? setTimeout(() => {
             if (rec.session?.connected) return;
+            rec.settle?.(); // silent so far: a line-protocol client, told why
             if (rec.conn) rec.conn.close('handshake timeout');
             else raw.destroy();
           }, ms).unref()
@@ -461,20 +520,61 @@ export class ParleyServer {
       this.#early.push({ socket, rec });
       return;
     }
+    if (!this.#http) {
+      this.#open(socket, rec); // handleSocket before listen: no HTTP side
+      return;
+    }
+    // HTTP or the line protocol, told by the first bytes. The server says nothing
+    // before CONNECT, so only the client's first data decides; a client that sends
+    // nothing (until the handshake timeout or close) is a line-protocol client.
+    let head: Buffer | undefined;
+    const settle = (kind: 'http' | 'line'): void => {
+      rec.settle = undefined;
+      socket.off('data', onData);
+      socket.off('end', onEnd);
+      if (kind === 'http') this.#toHttp(socket, rec, head!);
+      else this.#open(socket, rec, head);
+    };
+    const onData = (chunk: Buffer): void => {
+      head = head === undefined ? chunk : Buffer.concat([head, chunk]);
+      const kind = sniffProtocol(head);
+      if (kind !== 'more') settle(kind);
+    };
+    const onEnd = (): void => settle('line');
+    rec.settle = () => settle('line');
+    socket.on('error', () => {});
+    socket.on('data', onData);
+    socket.once('end', onEnd);
+  }
+
+  /** Hands an accepted socket whose first bytes are an HTTP request to the port's HTTP server. */
+  #toHttp(socket: net.Socket, rec: Accepted, head: Buffer): void {
+    this.#httpSockets.set(socket, rec);
+    socket.pause();
+    socket.unshift(head);
+    this.#http!.emit('connection', socket);
+    socket.resume();
+  }
+
+  /** A line-protocol client: its connection and session; `first` is what the sniffing read. */
+  #open(socket: net.Socket, rec: Accepted, first?: Buffer): void {
     const conn = new Connection(socket, this.limits, this.#batcher);
     this.#connections.add(conn);
     const session = new Session(this.#nextId++, conn, this.limits.maxLineBytes);
     rec.conn = conn;
     rec.session = session;
     this.#kernel.open(session);
-    conn.start({
-      line: (buf) => this.#kernel.line(session, buf),
-      tooLong: () => this.#kernel.reply(session, 'LINE_TOO_LONG', this.limits.maxLineBytes),
-      closed: (reason) => {
-        this.#connections.delete(conn);
-        this.#kernel.closed(session, reason);
+    conn.start(
+      {
+        line: (buf) => this.#kernel.line(session, buf),
+        tooLong: () => this.#kernel.reply(session, 'LINE_TOO_LONG', this.limits.maxLineBytes),
+        closed: (reason) => {
+          this.#connections.delete(conn);
+          this.#kernel.closed(session, reason);
+        },
       },
-    });
+      first,
+    );
   }
 }
 

@@ -23,6 +23,12 @@ export interface Transport {
   readonly request?: UpgradeRequestInfo;
   write(buf: Buffer): void;
   /**
+   * Sends one binary message (voice frames over WebSocket), unless more than
+   * `highWater` bytes wait to be sent: then it is dropped and false returned.
+   * Absent on transports without binary messages (TCP, TLS).
+   */
+  sendBinary?(buf: Buffer, highWater: number): boolean;
+  /**
    * Closes. `notice`, when given, is sent first as `DISCONNECT: notice`;
    * `reason` is what plugins and events see (defaults to the notice).
    */
@@ -63,6 +69,19 @@ export class Session {
   /** Writes pre-encoded wire bytes (one or more complete lines). */
   write(buf: Buffer): void {
     if (this.state !== 'closed') this.transport.write(buf);
+  }
+
+  /** True when the transport carries binary messages (WebSocket). */
+  get binary(): boolean {
+    return this.transport.sendBinary !== undefined;
+  }
+
+  /**
+   * Sends one binary message; false when it was dropped (closed, no binary
+   * messages on this transport, or more than `highWater` bytes already waiting).
+   */
+  sendBinary(buf: Buffer, highWater: number): boolean {
+    return this.state !== 'closed' && this.transport.sendBinary !== undefined && this.transport.sendBinary(buf, highWater);
   }
 
   /** Formats and sends one server message. */

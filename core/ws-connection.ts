@@ -9,6 +9,7 @@ import type { Limits } from './defaults.js';
 import type { Transport, UpgradeRequestInfo } from './session.js';
 import type { WriteBatcher, Flushable } from './write-batcher.js';
 import { LinePump, type LineHandlers, type PausableSource } from './line-pump.js';
+import { SendQueue, type ByteSink } from './send-queue.js';
 
 export interface WsConnectionHandlers extends LineHandlers {
   /** A binary message (reserved for voice frames). */
@@ -25,13 +26,13 @@ const CLOSE_POLICY = 1008;
 
 export class WsConnection implements Transport, Flushable, PausableSource {
   readonly remotePort: number;
-  #pending: Buffer[] = [];
-  #pendingBytes = 0;
-  /** Bytes we may still queue: the limit less the socket's buffered amount at the last flush. */
-  #budget: number;
   #closed = false;
   #pump: LinePump | undefined;
   #handlers: WsConnectionHandlers | undefined;
+  readonly #queue: SendQueue;
+  /** The close frame sent once the queue is written. */
+  #closeCode = CLOSE_NORMAL;
+  #closeReason = '';
   /** Resolves once the underlying socket closed. */
   readonly done: Promise<void>;
 
@@ -44,19 +45,45 @@ export class WsConnection implements Transport, Flushable, PausableSource {
     private readonly batcher: WriteBatcher,
   ) {
     this.remotePort = remotePort;
-    this.#budget = limits.sendQueueBytes;
     this.done = new Promise((resolve) => ws.once('close', () => resolve()));
+    const conn = this;
+    // The same send queue as TCP; a chunk of whole lines is one text message.
+    const sink: ByteSink = {
+      get bufferedBytes() {
+        return ws.bufferedAmount;
+      },
+      get gone() {
+        return ws.readyState !== ws.OPEN;
+      },
+      send: (chunk, done) => ws.send(chunk, { binary: false }, () => done()),
+      // A close reason is at most 123 bytes (RFC 6455 section 5.5).
+      end: () => ws.close(conn.#closeCode, Buffer.from(conn.#closeReason).subarray(0, 123).toString()),
+      destroy: () => ws.terminate(),
+      // Wait for the close handshake (or the deadline) rather than cut it.
+      destroyWhenFlushed: false,
+    };
+    this.#queue = new SendQueue(sink, limits, batcher, () => {
+      this.#closeCode = CLOSE_POLICY;
+      this.#closeReason = 'send queue exceeded';
+      this.#finish('send queue exceeded');
+    });
   }
 
   get closed(): boolean {
     return this.#closed;
   }
 
+  /** Bytes queued and not yet taken by the kernel (ours plus ws's buffered amount). */
+  get queuedBytes(): number {
+    return this.#queue.queuedBytes;
+  }
+
   /** Starts reading; called once the kernel has a session for this connection. */
   start(handlers: WsConnectionHandlers): void {
     this.#handlers = handlers;
     const ws = this.ws;
-    const pump = new LinePump(this.limits, this, handlers);
+    // The same input side as TCP: framing, rate limit, fan-out cost.
+    const pump = new LinePump(this.limits, this, handlers, { meter: this.batcher.meter, self: this.#queue });
     this.#pump = pump;
     ws.on('message', (data: RawData, isBinary: boolean) => {
       const buf = toBuffer(data);
@@ -80,64 +107,36 @@ export class WsConnection implements Transport, Flushable, PausableSource {
     this.ws.resume();
   }
 
-  /** Queues bytes; they go out as one text message per event-loop turn. */
+  /** Queues whole lines; they go out as text messages once per event-loop turn. */
   write(buf: Buffer): void {
-    if (this.#closed) return;
-    const n = this.#pending.push(buf);
-    this.#pendingBytes += buf.length;
-    if (this.#pendingBytes > this.#budget) {
-      // As on TCP: hand the batch over before judging, so one turn's fan-out alone never disconnects.
-      this.flush();
-      if (this.#budget < 0) this.#overflow();
-      return;
-    }
-    if (n === 1) this.batcher.schedule(this);
+    if (!this.#closed) this.#queue.write(buf);
+  }
+
+  /** Sends a binary message now (voice is not batched); dropped when over `highWater` bytes wait already. */
+  sendBinary(buf: Buffer, highWater: number): boolean {
+    if (this.#closed || this.#queue.queuedBytes > highWater) return false;
+    this.ws.send(buf, { binary: true });
+    return true;
   }
 
   flush(): void {
-    const p = this.#pending;
-    const n = p.length;
-    if (n === 0 || this.#closed) return;
-    this.ws.send(n === 1 ? p[0]! : Buffer.concat(p, this.#pendingBytes), { binary: false });
-    p.length = 0;
-    this.#pendingBytes = 0;
-    this.#budget = this.limits.sendQueueBytes - this.ws.bufferedAmount;
+    this.#queue.flush();
   }
 
-  /** Sends `DISCONNECT: notice` (when given), then a close frame carrying the notice; destroys after the grace period. */
+  /** Sends `DISCONNECT: notice` (when given), then a close frame carrying the notice; terminates after the grace period. */
   close(notice?: string, reason = notice ?? 'closed by server'): void {
     if (this.#closed) return;
-    if (notice !== undefined) {
-      const bye = Buffer.from(`DISCONNECT: ${notice}\n`);
-      this.#pending.push(bye);
-      this.#pendingBytes += bye.length;
-    }
-    this.flush();
+    this.#closeCode = notice === undefined ? CLOSE_NORMAL : notice === 'server shutting down' ? CLOSE_GOING_AWAY : CLOSE_POLICY;
+    this.#closeReason = notice ?? '';
     this.#finish(reason);
-    const code = notice === undefined ? CLOSE_NORMAL : notice === 'server shutting down' ? CLOSE_GOING_AWAY : CLOSE_POLICY;
-    this.#end(code, notice ?? '');
+    this.#queue.close(notice === undefined ? undefined : Buffer.from(`DISCONNECT: ${notice}\n`));
   }
 
   /** Closes at once, discarding queued output. */
   destroy(reason: string): void {
     this.#finish(reason);
+    this.#queue.discard();
     this.ws.terminate();
-  }
-
-  #overflow(): void {
-    // The browser stopped reading: drop its backlog instead of growing memory.
-    this.#pending.length = 0;
-    this.#pendingBytes = 0;
-    this.#finish('send queue exceeded');
-    this.ws.send('DISCONNECT: send queue exceeded\n');
-    this.#end(CLOSE_POLICY, 'send queue exceeded');
-  }
-
-  #end(code: number, reason: string): void {
-    // A close reason is at most 123 bytes (RFC 6455 section 5.5).
-    this.ws.close(code, Buffer.from(reason).subarray(0, 123).toString());
-    const ws = this.ws;
-    setTimeout(() => ws.terminate(), this.limits.closeGraceMs).unref();
   }
 
   #finish(reason: string): void {

@@ -42,8 +42,8 @@ export interface GatewayHost {
   /** Counts a connection from `ip`; false when over the per-IP limit. */
   admit(ip: string): boolean;
   release(ip: string): void;
-  /** A new session for the transport. */
-  open(transport: Transport): Omit<WsConnectionHandlers, 'closed' | 'binary'> & { closed(reason: string): void; badSyntax(text: string): void };
+  /** A new session for the transport, opened by the upgrade request `req`. */
+  open(transport: Transport, req: IncomingMessage): WsConnectionHandlers;
 }
 
 export class WebSocketGateway {
@@ -134,12 +134,11 @@ export class WebSocketGateway {
     const conn = new WsConnection(ws, ip, req.socket.remotePort ?? 0, { headers: req.headers, url: req.url ?? '/' }, this.host.limits, this.host.batcher);
     this.#connections.add(conn);
     void conn.done.then(() => this.#connections.delete(conn));
-    const session = this.host.open(conn);
+    const session = this.host.open(conn, req);
     conn.start({
       line: session.line,
       tooLong: session.tooLong,
-      // Binary messages will carry voice frames; until then they are a client error.
-      binary: () => session.badSyntax('binary messages are reserved for voice frames'),
+      binary: session.binary,
       closed: (reason) => {
         this.host.release(ip);
         session.closed(reason);

@@ -32,19 +32,7 @@ test('ERROR - every wire code is covered here or by the voice or cluster tests',
 test('BAD_SYNTAX - known verbs with missing or extra arguments, or a bad payload', async (t) => {
   const { port } = await startServer(t);
   const c = await connectInLobby(t, port, 'alice');
-  const bad = [
-    'MSG alice',
-    'MSG: hi',
-    'MSG a b: hi',
-    'JOIN',
-    'JOIN #a #b',
-    'JOIN #a: #b',
-    'LEAVE',
-    'PONG:',
-    'PONG',
-    'DISCONNECT now',
-    ': no verb',
-  ];
+  const bad = ['MSG alice', 'MSG: hi', 'MSG a b: hi', 'JOIN', 'JOIN #a #b', 'JOIN #a: #b', 'LEAVE', 'PONG:', 'PONG', 'DISCONNECT now', ': no verb'];
   for (const line of bad) {
     c.sendRaw(line + '\n');
     const e = await c.waitForError();

@@ -59,7 +59,10 @@ test('websocket - over the rate limit, reading pauses and every line is still se
   t.true(await until(() => conn.ws.isPaused, 3000), 'the server paused reading');
   t.true(got.length < 12, `throttled: ${got.length} of 12 delivered while paused`);
   t.true(await until(() => got.length === 12, 5000), `got ${got.length}`);
-  t.deepEqual(got, Array.from({ length: 12 }, (_, i) => String(i)));
+  t.deepEqual(
+    got,
+    Array.from({ length: 12 }, (_, i) => String(i)),
+  );
   t.true(await until(() => !conn.ws.isPaused, 1000), 'reading resumed');
 });
 
@@ -143,4 +146,20 @@ test('websocket - server.close tells WebSocket clients and waits for them to clo
   await server.close();
   t.deepEqual(await ws.closed, { code: 1001, reason: 'server shutting down' });
   t.deepEqual(ws.lines, ['DISCONNECT: server shutting down']);
+});
+
+test('websocket - fan-out cost is charged to a WebSocket sender as to a TCP one: a channel message to many pauses its reading', async (t) => {
+  // Each recipient costs 10 tokens (0.1 recipients a command): a message to 6 members is 60 tokens at 100/s.
+  const { port, url, server } = await startWsServer(t, { limits: { rateLimit: 100, rateBurst: 5, fanoutRecipientsPerCommand: 0.1, fanoutBytesPerCommand: 0 } });
+  const members = await Promise.all(['m1', 'm2', 'm3', 'm4', 'm5', 'm6'].map((n) => connectInLobby(t, port, n)));
+  const ws = await WsLines.connect(t, url, 'loud');
+  const conn = server.sessions.byNick('loud')!.transport as WsConnection;
+  const got: string[] = [];
+  members[0]!.messages$.subscribe((m) => m.type === 'MSG' && got.push(m.text));
+  // Three lines, well within the burst of 5 if only commands counted.
+  ws.send('MSG #lobby: one\nMSG #lobby: two\nMSG #lobby: three\n');
+  t.true(await until(() => conn.ws.isPaused, 3000), 'reading paused for the fan-out debt');
+  t.true(got.length < 3, `${got.length} of 3 delivered while paused`);
+  t.true(await until(() => got.length === 3, 10_000));
+  t.deepEqual(got, ['one', 'two', 'three']);
 });

@@ -3,7 +3,7 @@
 import type { ExecutionContext } from 'ava';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { WebSocket } from 'ws';
+import { WebSocket, type ClientOptions } from 'ws';
 import type { ParleyServer, ServerOptions } from '../index.js';
 import type { AttachHttpOptions } from '../core/ws-gateway.js';
 import { startServer } from './helpers.js';
@@ -40,8 +40,8 @@ export class WsLines {
     this.closed = new Promise((r) => ws.once('close', (code, reason) => r({ code, reason: reason.toString() })));
   }
 
-  static async open(t: ExecutionContext, url: string, headers: Record<string, string> = {}): Promise<WsLines> {
-    const ws = new WebSocket(url, { headers });
+  static async open(t: ExecutionContext, url: string, headers: Record<string, string> = {}, options: ClientOptions = {}): Promise<WsLines> {
+    const ws = new WebSocket(url, { ...options, headers });
     t.teardown(() => ws.terminate());
     const c = new WsLines(ws);
     await new Promise<void>((resolve, reject) => {

@@ -15,9 +15,15 @@ export interface LoadMix {
   voice: number;
 }
 
+/** How load clients reach the server: the line protocol over TCP, or over WebSocket at `/parley` of the same port. */
+export type LoadTransport = 'tcp' | 'ws';
+export const LOAD_TRANSPORTS: readonly LoadTransport[] = ['tcp', 'ws'];
+
 export interface LoadDefaults {
   /** Default 'chat'. */
   scenario: LoadScenario;
+  /** Text over TCP or WebSocket (voice frames go over UDP either way). Default 'tcp'. */
+  transport: LoadTransport;
   /** Simulated clients (for churn: concurrent connect/leave loops). Default 100. */
   clients: number;
   /** Clients that send text in chat (and in mixed's chat part). dm: every client unless set. Default 10. */
@@ -52,6 +58,7 @@ export interface LoadDefaults {
 
 export const DEFAULT_LOAD_OPTIONS: Readonly<LoadDefaults> = Object.freeze({
   scenario: 'chat',
+  transport: 'tcp',
   clients: 100,
   senders: 10,
   rate: 100,

@@ -63,6 +63,22 @@ test.serial('chat - an embedded server on the main thread works the same', async
   t.true(r.server?.cpuIncludesHarness);
 });
 
+test.serial('chat and dm over WebSocket (--transport ws) - every message arrives exactly once, through /parley of the same port', async (t) => {
+  const server = createServer({ logger: 'silent', plugins: builtinPlugins(['ping', 'channels', 'im']) });
+  t.teardown(() => server.close());
+  const { host, port } = await server.listen({ port: 0 });
+  let overWs = 0;
+  server.events$.subscribe((e) => e.type === 'connected' && server.sessions.byNick(e.nick)?.transport.request !== undefined && overWs++);
+  const chat = await run({ ...SHORT, scenario: 'chat', clients: 6, senders: 2, rate: 200, transport: 'ws', target: { host, port } });
+  exact(t, chat);
+  t.is(chat.transport, 'ws');
+  t.is(overWs, 6, 'every client came over WebSocket');
+  t.true(chat.received > 0);
+  const dm = await run({ ...SHORT, scenario: 'dm', clients: 6, rate: 300, transport: 'ws', embedded: { thread: 'main' } });
+  exact(t, dm);
+  t.true(dm.received > 0);
+});
+
 test.serial('dm - every message reaches the partner exactly once', async (t) => {
   const r = await run({ ...SHORT, scenario: 'dm', clients: 10, rate: 500 });
   exact(t, r);

@@ -7,6 +7,8 @@
  * become strings. `LoadVoice` (load-voice.ts) is its UDP voice side.
  */
 import * as net from 'node:net';
+import type { Duplex } from 'node:stream';
+import { createWebSocketStream, WebSocket } from 'ws';
 import { LineSplitter, LINE_TOO_LONG, parseServerLine, PROTOCOL_VERSION, type ServerMessage } from '../../core/index.js';
 import { bump } from './metrics.js';
 import type { LoadVoice } from './load-voice.js';
@@ -43,7 +45,8 @@ export class LoadClient {
   closeReason: string | undefined;
 
   readonly #ctx: LoadContext;
-  readonly #socket: net.Socket;
+  /** A TCP socket, or a WebSocket as a stream (text messages in, text messages out). */
+  readonly #socket: Duplex;
   readonly #splitter = new LineSplitter(1024 * 1024);
   readonly #startUs = nowUs();
   #missing: Set<number> | undefined;
@@ -58,7 +61,15 @@ export class LoadClient {
   constructor(ctx: LoadContext, nick: string) {
     this.#ctx = ctx;
     this.nick = nick;
-    const s = (this.#socket = net.connect({ host: ctx.host, port: ctx.port, noDelay: true }));
+    let s: Duplex;
+    if (ctx.transport === 'ws') {
+      const host = ctx.host.includes(':') ? `[${ctx.host}]` : ctx.host;
+      const ws = new WebSocket(`ws://${host}:${ctx.port}/parley`, { perMessageDeflate: false });
+      // Strings stay strings, so that each write is one text message (a Buffer would go as binary).
+      s = createWebSocketStream(ws, { decodeStrings: false });
+      ws.on('open', () => s.emit('connect'));
+    } else s = net.connect({ host: ctx.host, port: ctx.port, noDelay: true });
+    this.#socket = s;
     s.on('connect', () => {
       this.state = 'handshake';
       s.write(`CONNECT: "${nick}" "parley load" ${PROTOCOL_VERSION}\n`);
@@ -70,7 +81,7 @@ export class LoadClient {
     s.on('close', () => this.#onClose());
   }
 
-  get socket(): net.Socket {
+  get socket(): Duplex {
     return this.#socket;
   }
 

@@ -13,12 +13,12 @@ export function voiceNowMs(): number {
   return performance.timeOrigin + performance.now();
 }
 
-
-
 /** What every load client of one run shares. */
 export interface LoadContext {
   readonly host: string;
   readonly port: number;
+  /** The text transport of every client. */
+  readonly transport: 'tcp' | 'ws';
   /** The voice relay's UDP address. */
   readonly udpHost: string;
   readonly udpPort: number;

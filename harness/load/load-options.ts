@@ -4,7 +4,7 @@
  */
 import type { Limits } from '../../core/index.js';
 import type { BuiltinPluginName } from '../../plugins/index.js';
-import { DEFAULT_LOAD_OPTIONS, type LoadDefaults, type LoadMix, type LoadScenario } from './defaults.js';
+import { DEFAULT_LOAD_OPTIONS, LOAD_TRANSPORTS, type LoadDefaults, type LoadMix, type LoadScenario, type LoadTransport } from './defaults.js';
 
 export interface EmbeddedOptions {
   /** Plugins of the embedded server. Default: every built-in. */
@@ -25,6 +25,8 @@ export interface LoadOptions {
   embedded?: EmbeddedOptions;
   /** Default 'chat'. */
   scenario?: LoadScenario;
+  /** 'tcp' (default) or 'ws': the clients' text over WebSocket at `/parley` of the target's port. */
+  transport?: LoadTransport;
   /** Default 100 (churn: concurrent connect/leave loops). */
   clients?: number;
   /** Text senders: chat default 10; dm default every client. */
@@ -86,6 +88,8 @@ export function validateLoadOptions(o: LoadOptions): void {
   check('setupTimeoutS', o.setupTimeoutS, 0.001);
   check('drainS', o.drainS, 0);
   const scenario = o.scenario ?? DEFAULT_LOAD_OPTIONS.scenario;
+  if (o.transport !== undefined && !LOAD_TRANSPORTS.includes(o.transport))
+    throw new RangeError(`transport must be one of ${LOAD_TRANSPORTS.join(', ')}, got ${String(o.transport)}`);
   if (o.mix && !(o.mix.chat >= 0 && o.mix.dm >= 0 && o.mix.voice >= 0 && o.mix.chat + o.mix.dm + o.mix.voice > 0)) {
     throw new RangeError('mix weights must be >= 0 and add up to more than 0');
   }
@@ -101,6 +105,7 @@ export function withDefaults(o: LoadOptions): ResolvedLoadOptions {
   return {
     ...o,
     scenario: o.scenario ?? d.scenario,
+    transport: o.transport ?? d.transport,
     clients: o.clients ?? d.clients,
     rate: o.rate ?? d.rate,
     durationS: o.durationS ?? d.durationS,

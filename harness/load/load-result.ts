@@ -12,6 +12,7 @@ import type { ServerStats } from './server-stats.js';
 /** What the result reports besides the counters. */
 export interface RunFacts {
   scenarioName: LoadScenario;
+  transport: 'tcp' | 'ws';
   target: LoadTarget;
   clients: number;
   ready: number;
@@ -39,6 +40,7 @@ export function loadResult(m: LoadMetrics, clients: readonly (LoadClient | undef
   const voiceClients = clients.filter((c): c is LoadClient & { voice: LoadVoice } => c?.voice !== undefined);
   const result: LoadResult = {
     scenario: r.scenarioName,
+    transport: r.transport,
     target: r.target,
     clients: r.clients,
     clientsReady: r.ready,

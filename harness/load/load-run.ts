@@ -90,6 +90,7 @@ export class LoadRun {
     const ctx: LoadContext = {
       host: target.host,
       port: target.port,
+      transport: o.transport,
       udpHost: target.host,
       udpPort: target.udpPort ?? target.port,
       tag: runTag(),
@@ -155,6 +156,7 @@ export class LoadRun {
     const relay = await this.#server?.relayCounters();
     return loadResult(this.#m, this.#clients, {
       scenarioName: o.scenario,
+      transport: o.transport,
       target: run.target,
       clients: o.clients,
       ready,

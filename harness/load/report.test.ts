@@ -10,7 +10,15 @@ const lat = (p50: number, max: number, count: number) => ({ p50, p90: p50 * 2, p
 function fixed(): LoadResult {
   return {
     scenario: 'mixed',
-    target: { kind: 'embedded', host: '127.0.0.1', port: 40000, udpPort: 40001, tuning: 'no rate limit, no per-IP limit, 64 MiB send queue', plugins: ['ping', 'channels', 'im', 'voip'] },
+    transport: 'tcp',
+    target: {
+      kind: 'embedded',
+      host: '127.0.0.1',
+      port: 40000,
+      udpPort: 40001,
+      tuning: 'no rate limit, no per-IP limit, 64 MiB send queue',
+      plugins: ['ping', 'channels', 'im', 'voip'],
+    },
     clients: 100,
     clientsReady: 100,
     senders: 30,
@@ -101,7 +109,14 @@ test('formatReport - is pure: same input, same text, input untouched', (t) => {
 });
 
 test('formatReport - churn shows notices, cycles and no send throughput', (t) => {
-  const r: LoadResult = { ...fixed(), scenario: 'churn', senders: 0, talkers: 0, voice: undefined, churn: { cycles: 321, failed: 0, cyclesPerSec: 32.1, cycleMs: lat(2, 8, 321) } };
+  const r: LoadResult = {
+    ...fixed(),
+    scenario: 'churn',
+    senders: 0,
+    talkers: 0,
+    voice: undefined,
+    churn: { cycles: 321, failed: 0, cyclesPerSec: 32.1, cycleMs: lat(2, 8, 321) },
+  };
   const text = formatReport(r);
   t.regex(text, /^parley load: churn, 100 connect\/leave loops, 1,000 cycles\/s target;/);
   t.regex(text, /│ Notice \(ms\) +│/);
@@ -126,12 +141,7 @@ test('checkThresholds - passes within every limit', (t) => {
 
 test('checkThresholds - names each threshold that failed', (t) => {
   const failed = checkThresholds(fixed(), { maxP99Ms: 0.001, maxLostCount: 14, maxLostPercent: 0.001, maxErrors: 0 });
-  t.deepEqual(failed, [
-    'p99 latency 2 ms > --max-p99 0.001 ms',
-    'lost 15 > --max-loss 14',
-    'lost 0.003% > --max-loss 0.001%',
-    'errors 4 > --max-errors 0',
-  ]);
+  t.deepEqual(failed, ['p99 latency 2 ms > --max-p99 0.001 ms', 'lost 15 > --max-loss 14', 'lost 0.003% > --max-loss 0.001%', 'errors 4 > --max-errors 0']);
 });
 
 test('checkThresholds - voice p99 counts too', (t) => {
@@ -181,8 +191,14 @@ test('formatReport - lists every threshold with ✓ or ✗, and none without thr
 test('thresholdChecks - failed checks are exactly what checkThresholds reports', (t) => {
   const th = { maxP99Ms: 0.001, maxLostCount: 100, maxLostPercent: 0.001, maxErrors: 10 };
   const checks = thresholdChecks(fixed(), th);
-  t.deepEqual(checks.map((c) => c.ok), [false, true, false, true]);
-  t.deepEqual(checks.filter((c) => !c.ok).map((c) => c.text), checkThresholds(fixed(), th));
+  t.deepEqual(
+    checks.map((c) => c.ok),
+    [false, true, false, true],
+  );
+  t.deepEqual(
+    checks.filter((c) => !c.ok).map((c) => c.text),
+    checkThresholds(fixed(), th),
+  );
 });
 
 test('formatReport - a run without per-second samples shows dashes, not zeros', (t) => {

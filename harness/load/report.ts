@@ -61,6 +61,8 @@ export interface ChurnResult {
 /** One run's figures. Deliveries count only messages sent inside the measured window. */
 export interface LoadResult {
   scenario: LoadScenario;
+  /** How the clients' text reached the server: 'tcp' or 'ws' (WebSocket). */
+  transport: 'tcp' | 'ws';
   target: LoadTarget;
   /** Clients asked for (churn: concurrent connect/leave loops). */
   clients: number;
@@ -188,7 +190,7 @@ export function limitHints(
   if (r.scenario !== 'churn' && r.senders > 0 && r.rate > 0 && r.sendRate < 0.9 * r.rate) {
     hints.push(
       `the target rate was not reached (${fmtRate(r.sendRate)} of ${fmtRate(r.rate)} msg/s): the server or this machine is saturated, ` +
-        'and latency includes the wait behind each sender\'s window (--window)',
+        "and latency includes the wait behind each sender's window (--window)",
     );
   }
   for (const [reason, n] of Object.entries(r.disconnects)) {
@@ -251,7 +253,8 @@ function relayLine(v: VoiceResult): string {
   const rl = v.relay!;
   const others = [`${fmt(rl.framesBinding, 0)} binding (empty payload, not relayed)`];
   if (rl.framesNoPeer > 0) others.push(`${fmt(rl.framesNoPeer, 0)} with no other party bound yet`);
-  const sent = v.bindingSent !== undefined && v.framesSentAll !== undefined ? `; clients sent ${fmt(v.framesSentAll, 0)} + ${fmt(v.bindingSent, 0)} binding` : '';
+  const sent =
+    v.bindingSent !== undefined && v.framesSentAll !== undefined ? `; clients sent ${fmt(v.framesSentAll, 0)} + ${fmt(v.bindingSent, 0)} binding` : '';
   return (
     `Relay (whole run): ${fmt(rl.framesIn, 0)} in, ${fmt(rl.framesForwarded, 0)} relayed, ${fmt(rl.dropped, 0)} dropped, ${others.join(', ')}; ` +
     `${fmt(rl.framesRelayed, 0)} datagrams out${sent}`
@@ -271,7 +274,9 @@ export function formatReport(r: LoadResult, thresholds?: LoadThresholds): string
   if (r.senders > 0) who.push(`${fmt(r.senders, 0)} senders`);
   if (r.talkers > 0) who.push(`${fmt(r.talkers, 0)} talkers`);
   if (text || churn) who.push(rate);
-  out.push(`parley load: ${r.scenario}, ${who.join(', ')}; ${fmt(r.durationS, 2)} s measured after ${fmt(r.warmupS, 2)} s warm-up`);
+  out.push(
+    `parley load: ${r.scenario}${r.transport === 'ws' ? ' over WebSocket' : ''}, ${who.join(', ')}; ${fmt(r.durationS, 2)} s measured after ${fmt(r.warmupS, 2)} s warm-up`,
+  );
   const t = r.target;
   out.push(`target: ${t.kind} ${t.host}:${t.port}${t.udpPort !== undefined ? ` (udp ${t.udpPort})` : ''}${t.tuning ? `, tuned for load: ${t.tuning}` : ''}`);
   out.push('');
@@ -320,7 +325,11 @@ export function formatReport(r: LoadResult, thresholds?: LoadThresholds): string
   }
   out.push(`Errors: ${r.errorsTotal === 0 ? 'none' : counts(r.errors)}`);
   if (Object.keys(r.disconnects).length > 0) {
-    out.push(`Disconnects: ${Object.entries(r.disconnects).map(([k, n]) => `"${k}" ×${fmt(n, 0)}`).join(', ')}`);
+    out.push(
+      `Disconnects: ${Object.entries(r.disconnects)
+        .map(([k, n]) => `"${k}" ×${fmt(n, 0)}`)
+        .join(', ')}`,
+    );
   }
   if (r.server) {
     const s = r.server;

@@ -35,6 +35,12 @@ export interface VoipOptions {
   linkPort: number;
   /** Cluster: milliseconds a node waits for another node's answer (a TALK REQUEST, a group's talkers). Default 3000. */
   clusterTimeoutMs: number;
+  /**
+   * A frame for a WebSocket party is dropped (and counted) when more than this many
+   * bytes already wait on its connection: voice is never queued without bound, and
+   * late voice is worth less than none. Default 32 KiB (a few hundred Opus frames).
+   */
+  wsVoiceHighWaterBytes: number;
 }
 
 export const DEFAULT_VOIP_OPTIONS: Readonly<VoipOptions> = Object.freeze({
@@ -49,6 +55,7 @@ export const DEFAULT_VOIP_OPTIONS: Readonly<VoipOptions> = Object.freeze({
   linkHost: undefined,
   linkPort: 0,
   clusterTimeoutMs: 3000,
+  wsVoiceHighWaterBytes: 32 * 1024,
 });
 
 /** The largest UDP payload over IPv4: a bigger `maxFrameBytes` could never bind. */
@@ -90,6 +97,8 @@ export function resolveVoipOptions(given: Partial<VoipOptions> = {}): VoipOption
   if (typeof lp !== 'number' || !Number.isInteger(lp) || lp < 0 || lp > 65535) throw invalid('linkPort', `must be a port number 0-65535, got ${String(lp)}`);
   const ct = opts.clusterTimeoutMs;
   if (typeof ct !== 'number' || !Number.isFinite(ct) || ct <= 0) throw invalid('clusterTimeoutMs', `must be a positive number, got ${String(ct)}`);
+  const w = opts.wsVoiceHighWaterBytes;
+  if (typeof w !== 'number' || !Number.isInteger(w) || w < 0) throw invalid('wsVoiceHighWaterBytes', `must be a whole number >= 0, got ${String(w)}`);
   return opts;
 }
 

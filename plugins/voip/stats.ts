@@ -22,7 +22,17 @@ export type DropReason =
   /** Carries a payload before the 1:1 call was accepted. */
   | 'beforeAccept';
 
-export const DROP_REASONS: readonly DropReason[] = ['undecodable', 'tooLarge', 'rateLimited', 'unknownKey', 'notParty', 'wrongIp', 'addressTaken', 'spoofed', 'beforeAccept'];
+export const DROP_REASONS: readonly DropReason[] = [
+  'undecodable',
+  'tooLarge',
+  'rateLimited',
+  'unknownKey',
+  'notParty',
+  'wrongIp',
+  'addressTaken',
+  'spoofed',
+  'beforeAccept',
+];
 
 export interface VoipStats {
   /** Node-to-node voice (a cluster; docs/cluster.md): datagrams to and from other nodes, and those dropped. */
@@ -51,6 +61,13 @@ export interface VoipStats {
   framesNoPeer: number;
   bytesIn: number;
   bytesRelayed: number;
+  /** Of `framesIn`: frames received as WebSocket binary messages. */
+  framesInWs: number;
+  /**
+   * Copies not sent to a WebSocket party because more than `wsVoiceHighWaterBytes`
+   * were waiting on its connection (counted per recipient, not in `droppedTotal`).
+   */
+  framesDroppedSlowWs: number;
   dropped: Record<DropReason, number>;
   droppedTotal: number;
 }
@@ -64,6 +81,8 @@ export class RelayCounters {
   framesNoPeer = 0;
   bytesIn = 0;
   bytesRelayed = 0;
+  framesInWs = 0;
+  framesDroppedSlowWs = 0;
   droppedTotal = 0;
   readonly dropped: Record<DropReason, number> = {
     undecodable: 0,

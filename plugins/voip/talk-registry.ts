@@ -7,10 +7,12 @@
 import { foldCase, type Session } from '../../core/index.js';
 import { newSessionKey } from './session-key.js';
 
-/** A UDP source address bound to one party of one talk. */
+/** Where one party of one talk sends from and receives at: a UDP address, or its own WebSocket session. */
 export interface Endpoint {
-  /** `address:port`, the relay's lookup key. */
+  /** `address:port`, the relay's lookup key (`ws:<session id>` for a WebSocket party). */
   readonly id: string;
+  /** A WebSocket party: frames go to this session as binary messages. Undefined for UDP. */
+  readonly session?: Session;
   readonly address: string;
   readonly port: number;
   /** The encoded key and nick every frame from this address must start with, as first received. */
@@ -89,7 +91,6 @@ export type Talk = CallTalk | GroupTalk | HalfCallTalk;
 export function normaliseIp(ip: string): string {
   return ip.length > 7 && ip.slice(0, 7).toLowerCase() === '::ffff:' ? ip.slice(7) : ip;
 }
-
 
 export class TalkRegistry {
   /** Every participant of every talk, by its own key. */

@@ -7,7 +7,7 @@
  */
 import * as dgram from 'node:dgram';
 import { isIPv6 } from 'node:net';
-import { foldCase, type Logger } from '../../core/index.js';
+import { foldCase, type Logger, type Session } from '../../core/index.js';
 import { payloadLength, scanVoiceFrame } from './voice-frame.js';
 import { RelayCounters } from './stats.js';
 import { normaliseIp, type Endpoint, type Party, type Talk, type TalkRegistry } from './talk-registry.js';
@@ -18,6 +18,8 @@ export interface RelayLimits {
   /** 0: no rate bound. */
   frameRate: number;
   frameBurst: number;
+  /** Bytes waiting on a WebSocket party's connection above which frames to it are dropped. */
+  wsVoiceHighWaterBytes: number;
 }
 
 export interface RelayBindOptions {
@@ -157,6 +159,36 @@ export class UdpRelay {
   }
 
   /**
+   * A frame in a WebSocket binary message (Mumble's TCP tunnel): the session is
+   * authenticated, so it is bound to the party directly, without an address;
+   * the frame must still name that session's own key and nick. The same size
+   * and rate bounds as over UDP; forwarded to UDP and WebSocket parties alike.
+   */
+  fromSession(session: Session, buf: Buffer): void {
+    const c = this.counters;
+    c.framesIn++;
+    c.framesInWs++;
+    c.bytesIn += buf.length;
+    if (buf.length > this.limits.maxFrameBytes) return c.drop('tooLarge');
+    const layout = scanVoiceFrame(buf);
+    if (layout === undefined) return c.drop('undecodable');
+    const party = this.talks.byKey(buf.toString('utf8', layout.keyStart, layout.keyEnd));
+    if (party === undefined) return c.drop('unknownKey');
+    if (party.session !== session || foldCase(buf.toString('utf8', layout.nickStart, layout.nickEnd)) !== foldCase(session.nick)) return c.drop('notParty');
+    let ep = party.endpoint;
+    if (ep !== undefined && ep.session === undefined) return c.drop('addressTaken'); // this party talks over UDP
+    const now = performance.now();
+    if (!this.#take(party, now)) return c.drop('rateLimited');
+    if (ep === undefined) {
+      ep = { id: `ws:${session.id}`, address: '', port: 0, prefix: EMPTY, keyBytes: layout.keyEnd, talk: party.talk, party, session };
+      party.endpoint = ep;
+      party.talk.endpoints.push(ep);
+    }
+    // The key's length may differ from the one bound (another talk's key never gets here), so use this frame's.
+    this.#forward(ep, buf, layout.payloadLength, now, layout.keyEnd);
+  }
+
+  /**
    * First frame from an address: bind the address if the frame is well formed,
    * names a participant's own key and nick, comes from that participant's IP,
    * and the participant has a token left. A dropped frame binds nothing.
@@ -196,7 +228,7 @@ export class UdpRelay {
     return true;
   }
 
-  #forward(ep: Endpoint, buf: Buffer, payloadBytes: number, now: number): void {
+  #forward(ep: Endpoint, buf: Buffer, payloadBytes: number, now: number, keyBytes = ep.keyBytes): void {
     const c = this.counters;
     if (payloadBytes === 0) {
       c.framesBinding++; // bind / keepalive only
@@ -214,15 +246,21 @@ export class UdpRelay {
     // key's last byte becomes a zero-length varint and the datagram starts there.
     // The received Buffer is this handler's own, so no copy is needed; one Buffer
     // goes to every receiver.
-    const start = ep.keyBytes - 1;
+    const start = keyBytes - 1;
     buf[start] = 0;
     const out = buf.subarray(start);
-    const socket = this.#socket!;
+    const socket = this.#socket;
     const before = c.framesRelayed;
     for (let i = 0; i < list.length; i++) {
       const to = list[i]!;
       if (to === ep) continue;
-      socket.send(out, to.port, to.address);
+      if (to.session !== undefined) {
+        if (!to.session.sendBinary(out, this.limits.wsVoiceHighWaterBytes)) {
+          c.framesDroppedSlowWs++;
+          continue;
+        }
+      } else if (socket !== undefined) socket.send(out, to.port, to.address);
+      else continue;
       c.framesRelayed++;
       c.bytesRelayed += out.length;
     }
@@ -232,3 +270,5 @@ export class UdpRelay {
     else c.framesForwarded++;
   }
 }
+
+const EMPTY = Buffer.alloc(0);

@@ -70,6 +70,8 @@ export class VoipPlugin implements PluginHooks {
       if (talk) this.#leaveGroup(session, talk);
     });
     this.ctx.handle(ofVerb('TALK'), (a) => this.#talk(a));
+    // Browsers have no UDP: their frames come as WebSocket binary messages.
+    this.ctx.onBinary((session, data) => this.#relay.fromSession(session, data));
   }
 
   async stop(): Promise<void> {
@@ -116,6 +118,8 @@ export class VoipPlugin implements PluginHooks {
       framesNoPeer: c.framesNoPeer,
       bytesIn: c.bytesIn,
       bytesRelayed: c.bytesRelayed,
+      framesInWs: c.framesInWs,
+      framesDroppedSlowWs: c.framesDroppedSlowWs,
       dropped,
       droppedTotal: c.droppedTotal,
     };
@@ -203,10 +207,13 @@ export class VoipPlugin implements PluginHooks {
   #armIdle(talk: CallTalk): void {
     const timeout = this.options.talkTimeoutMs;
     const due = talk.lastPayloadAt + timeout - performance.now();
-    talk.timer = this.#timer(() => {
-      if (performance.now() - talk.lastPayloadAt >= timeout) this.#endCall(talk);
-      else this.#armIdle(talk);
-    }, Math.max(1, due));
+    talk.timer = this.#timer(
+      () => {
+        if (performance.now() - talk.lastPayloadAt >= timeout) this.#endCall(talk);
+        else this.#armIdle(talk);
+      },
+      Math.max(1, due),
+    );
   }
 
   async #joinGroup(session: Session, channel: string): Promise<void> {

@@ -13,6 +13,7 @@ import {
   type ServerMessageMap,
   type ServerMessageType,
 } from './protocol.js';
+import { decodeVoiceFrame, encodeVoiceFrame, type BrowserVoiceFrame } from './voice-frame.js';
 
 export interface BrowserClientOptions {
   /** Default ''. */
@@ -63,6 +64,8 @@ export class ParleyBrowserClient {
   readonly #timeoutMs: number;
   readonly #inboxLimit: number;
   readonly #listeners = new Set<Listener>();
+  readonly #voiceListeners = new Set<(frame: BrowserVoiceFrame) => void>();
+  #undecodableVoice = 0;
   #nick = '';
   #closed = false;
   #reason: string | undefined;
@@ -76,8 +79,10 @@ export class ParleyBrowserClient {
     this.#timeoutMs = opts.timeoutMs ?? 5000;
     this.#inboxLimit = opts.inboxLimit ?? 10_000;
     this.done = new Promise((resolve) => (this.#resolveDone = resolve));
+    ws.binaryType = 'arraybuffer';
     ws.addEventListener('message', (ev: MessageEvent) => {
       if (typeof ev.data === 'string') this.#onText(ev.data);
+      else if (ev.data instanceof ArrayBuffer) this.#onVoice(new Uint8Array(ev.data));
     });
     ws.addEventListener('close', () => this.#onClose());
   }
@@ -95,7 +100,11 @@ export class ParleyBrowserClient {
         ws.addEventListener('open', () => (clearTimeout(timer), resolve()));
         ws.addEventListener('close', () => (clearTimeout(timer), reject(new ClientError('CLOSED', `${url} closed before it opened`))));
       });
-      const reply = await client.#request(formatConnect(nick, opts.realname, undefined, opts.token), (m) => m.type === 'ACCEPT' || m.type === 'ERROR', 'CONNECT');
+      const reply = await client.#request(
+        formatConnect(nick, opts.realname, undefined, opts.token),
+        (m) => m.type === 'ACCEPT' || m.type === 'ERROR',
+        'CONNECT',
+      );
       expect(reply.msg, 'ACCEPT');
       client.#nick = nick;
       return client;
@@ -124,6 +133,35 @@ export class ParleyBrowserClient {
     return () => this.#listeners.delete(listener);
   }
 
+  /**
+   * Calls `listener` with every voice frame the relay forwards (binary messages;
+   * their key is empty, `nick` names the speaker).
+   * @returns a function that unsubscribes
+   */
+  onVoice(listener: (frame: BrowserVoiceFrame) => void): () => void {
+    this.#voiceListeners.add(listener);
+    return () => this.#voiceListeners.delete(listener);
+  }
+
+  /** Binary messages received that were not one VoiceFrame. */
+  get undecodableVoice(): number {
+    return this.#undecodableVoice;
+  }
+
+  /**
+   * Sends a voice frame of a talk this client is in (`key`: its own key from
+   * `TALK ... JOINED`, `REQUEST` or the callee's `REQUEST`). A frame with an empty
+   * payload binds this connection to the talk so that the relay forwards the
+   * others' frames before this client speaks. Returns false when the connection
+   * is closed or more than `maxBufferedBytes` wait to be sent (the frame is then
+   * dropped: late voice is worth less than none).
+   */
+  sendVoice(frame: BrowserVoiceFrame, maxBufferedBytes = 64 * 1024): boolean {
+    if (this.#closed || this.#ws.readyState !== WebSocket.OPEN || this.#ws.bufferedAmount > maxBufferedBytes) return false;
+    this.#ws.send(encodeVoiceFrame(frame));
+    return true;
+  }
+
   /** Sends one raw line (a `\n` is added). */
   sendLine(line: string): void {
     if (this.#closed || this.#ws.readyState !== WebSocket.OPEN) throw new ClientError('CLOSED', 'the connection is closed');
@@ -132,7 +170,11 @@ export class ParleyBrowserClient {
 
   /** Joins a channel; resolves with its members (the client included). */
   async join(channel: string): Promise<string[]> {
-    const joined = await this.#request(formatChannel('JOIN', channel), (m) => (m.type === 'JOINED' && sameName(m.channel, channel)) || m.type === 'ERROR', 'JOIN');
+    const joined = await this.#request(
+      formatChannel('JOIN', channel),
+      (m) => (m.type === 'JOINED' && sameName(m.channel, channel)) || m.type === 'ERROR',
+      'JOIN',
+    );
     expect(joined.msg, 'JOINED');
     const list = await this.#expect((m) => m.type === 'USERLIST' && sameName(m.channel, channel), joined.seq, 'USERLIST');
     return expect(list.msg, 'USERLIST').nicks;
@@ -140,7 +182,11 @@ export class ParleyBrowserClient {
 
   /** Leaves a channel; resolves on `LEFT`. */
   async leave(channel: string): Promise<void> {
-    const reply = await this.#request(formatChannel('LEAVE', channel), (m) => (m.type === 'LEFT' && sameName(m.channel, channel)) || m.type === 'ERROR', 'LEAVE');
+    const reply = await this.#request(
+      formatChannel('LEAVE', channel),
+      (m) => (m.type === 'LEFT' && sameName(m.channel, channel)) || m.type === 'ERROR',
+      'LEAVE',
+    );
     expect(reply.msg, 'LEFT');
   }
 
@@ -224,6 +270,23 @@ export class ParleyBrowserClient {
       else this.#deliver(msg);
     }
     if (list) this.#deliver(list);
+  }
+
+  #onVoice(buf: Uint8Array): void {
+    const frame = decodeVoiceFrame(buf);
+    if (frame === undefined) {
+      this.#undecodableVoice++;
+      return;
+    }
+    for (const l of this.#voiceListeners) {
+      try {
+        l(frame);
+      } catch (err) {
+        setTimeout(() => {
+          throw err;
+        });
+      }
+    }
   }
 
   #deliver(msg: ServerMessage): void {

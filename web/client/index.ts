@@ -4,3 +4,4 @@
  */
 export { ParleyBrowserClient, ClientError, type BrowserClientOptions } from './client.js';
 export * from './protocol.js';
+export { encodeVoiceFrame, decodeVoiceFrame, type BrowserVoiceFrame } from './voice-frame.js';

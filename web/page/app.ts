@@ -3,6 +3,10 @@
  * user sent reaches the DOM through `textContent`, never as HTML.
  */
 import { ParleyBrowserClient, type ServerMessage } from '../client/index.js';
+import { VoiceSession, voiceSupport } from './voice.js';
+
+/** The one talk this page is in: a 1:1 call (calling, then active) or a channel's group voice. */
+type Talk = { kind: 'call'; peer: string; key: string; active: boolean } | { kind: 'group'; channel: string; key: string };
 
 interface Conversation {
   /** `#channel` or a nick, as the server spells it. */
@@ -18,6 +22,15 @@ const status = $('status');
 const conversations = new Map<string, Conversation>();
 let client: ParleyBrowserClient | undefined;
 let current: string | undefined;
+let talk: Talk | undefined;
+let incoming: { peer: string; key: string } | undefined;
+let voice: VoiceSession | undefined;
+/** Why this browser cannot talk, or undefined when it can. */
+let noVoice: string | undefined = 'checking audio support';
+void voiceSupport().then(
+  (why) => ((noVoice = why), render()),
+  (err: unknown) => ((noVoice = String(err)), render()),
+);
 
 const key = (name: string): string => name.toLowerCase();
 
@@ -86,6 +99,74 @@ function render(): void {
     if (nick !== client?.nick) li.addEventListener('click', () => select(key(conversation(nick).name)));
     members.append(li);
   }
+  renderVoice(c);
+}
+
+function renderVoice(c: Conversation | undefined): void {
+  const canTalk = client !== undefined && noVoice === undefined && talk === undefined;
+  $('call-btn').hidden = !(canTalk && c !== undefined && !c.members);
+  $('voice-btn').hidden = !(canTalk && c?.members !== undefined);
+  $('hangup-btn').hidden = talk === undefined;
+  $('voice-status').textContent =
+    talk === undefined
+      ? noVoice && client && noVoice !== 'checking audio support'
+        ? `no voice: ${noVoice}`
+        : ''
+      : talk.kind === 'group'
+        ? `in voice: ${talk.channel}`
+        : talk.active
+          ? `in a call with ${talk.peer}`
+          : `calling ${talk.peer}...`;
+  $('incoming').hidden = incoming === undefined;
+  $('incoming-text').textContent = incoming ? `${incoming.peer} is calling` : '';
+}
+
+async function startVoice(key: string): Promise<void> {
+  try {
+    voice = await VoiceSession.start(client!, key);
+  } catch (err) {
+    status.textContent = `microphone: ${err instanceof Error ? err.message : String(err)}`;
+  }
+}
+
+/** Stops the audio (sending what the encoder holds) before the talk ends on the wire. */
+async function stopVoice(): Promise<void> {
+  const v = voice;
+  voice = undefined;
+  await v?.stop();
+}
+
+function onTalk(m: Extract<ServerMessage, { type: 'TALK' }>): void {
+  const same = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();
+  switch (m.event) {
+    case 'REQUEST':
+      if (talk?.kind === 'call' && same(talk.peer, m.peer)) return; // our own request's echo
+      if (talk !== undefined || incoming !== undefined) client!.talkDeny(m.peer, m.key);
+      else incoming = { peer: m.peer, key: m.key };
+      break;
+    case 'ACCEPTED':
+      if (talk?.kind === 'call' && same(talk.peer, m.peer)) {
+        talk.active = true;
+        void startVoice(talk.key);
+      }
+      break;
+    case 'DENIED':
+      if (talk?.kind === 'call' && same(talk.peer, m.peer)) {
+        talk = undefined;
+        status.textContent = `${m.peer} declined the call`;
+      }
+      break;
+    case 'ENDED':
+      if (incoming && same(incoming.peer, m.peer)) incoming = undefined;
+      if (talk?.kind === 'call' && same(talk.peer, m.peer)) {
+        talk = undefined;
+        void stopVoice();
+      }
+      break;
+    default:
+      return;
+  }
+  render();
 }
 
 function select(k: string): void {
@@ -130,6 +211,15 @@ function onMessage(m: ServerMessage): void {
     case 'MSG':
       add(m.recipient.startsWith('#') ? m.recipient : m.sender === me ? m.recipient : m.sender, m.sender, m.text);
       return;
+    case 'TALK':
+      onTalk(m);
+      return;
+    case 'TALKLEAVE':
+      if (talk?.kind === 'group' && m.nick === me && key(m.channel) === key(talk.channel)) {
+        talk = undefined;
+        void stopVoice();
+      }
+      break;
     case 'ERROR':
       status.textContent = `${m.code}: ${m.text}`;
       return;
@@ -182,5 +272,61 @@ $('send').addEventListener('submit', (ev) => {
   void act(async () => {
     client!.say(c.name, text);
     add(c.name, client!.nick, text);
+  });
+});
+
+$('call-btn').addEventListener('click', () => {
+  const c = current === undefined ? undefined : conversations.get(current);
+  if (!client || !c || c.members || talk) return;
+  const t: Talk = { kind: 'call', peer: c.name, key: '', active: false };
+  talk = t;
+  render();
+  void act(async () => {
+    try {
+      t.key = await client!.talkRequest(c.name);
+    } catch (err) {
+      if (talk === t) talk = undefined;
+      render();
+      throw err;
+    }
+  });
+});
+
+$('answer-btn').addEventListener('click', () => {
+  const inc = incoming;
+  if (!client || !inc) return;
+  incoming = undefined;
+  talk = { kind: 'call', peer: inc.peer, key: inc.key, active: true };
+  client.talkAccept(inc.peer, inc.key);
+  render();
+  void startVoice(inc.key);
+});
+
+$('decline-btn').addEventListener('click', () => {
+  if (!client || !incoming) return;
+  client.talkDeny(incoming.peer, incoming.key);
+  incoming = undefined;
+  render();
+});
+
+$('hangup-btn').addEventListener('click', () => {
+  const t = talk;
+  if (!client || !t) return;
+  talk = undefined;
+  render();
+  void act(async () => {
+    await stopVoice();
+    if (t.key) client!.talkEnd(t.kind === 'call' ? t.peer : t.channel, t.key);
+  });
+});
+
+$('voice-btn').addEventListener('click', () => {
+  const c = current === undefined ? undefined : conversations.get(current);
+  if (!client || !c?.members || talk) return;
+  void act(async () => {
+    const { key: k } = await client!.talkJoin(c.name);
+    talk = { kind: 'group', channel: c.name, key: k };
+    render();
+    await startVoice(k);
   });
 });

@@ -1,0 +1,173 @@
+// Load generator for the chat fan-out benchmark over WebSocket: fanout-load.js with the
+// same workload, flags, control protocol and result line, each client one `ws` WebSocket
+// to ws://host:port/parley carrying the line protocol in text messages (parley's one
+// port, or bare-ws-server.js).
+//
+//   node dist/bench/ws-fanout-load.js --port P [--host 127.0.0.1] [--clients 200] [--senders 20]
+//     [--messages 500] [--payload 100] [--rate 0] [--timeout 60] [--window 50] [--batch 50]
+//     [--sample-every 10] [--warmup 0] [--channel #bench] [--control-stdin] [--progress]
+//
+// Connects clients c0..cN-1 (`CONNECT: "c0" "bench" 1.0.0`), each joins the channel and
+// waits for its `JOINED`; other lines (parley's auto-join of #lobby, USERLIST, USERJOIN)
+// are ignored and `PING: n` is answered with `PONG: n`. With --warmup W the senders first
+// send W messages each, open loop and unmeasured, and wait for all their deliveries (JIT
+// warm-up of both sides). Once everyone has joined (and warmed up) it prints
+// `READY` on stderr (with --control-stdin it then waits for a `GO` line on stdin), and
+// senders c0..cS-1 each send --messages `MSG #bench: <payload>` lines. The payload is
+// exactly --payload bytes and starts with `<send time µs> <sender>.<seq> `, the time
+// measured on the monotonic high-resolution clock relative to the start of sending,
+// so receivers (all in this process) compute latency.
+//
+// Open loop (--rate 0): every event-loop turn each sender writes up to --batch lines in one
+// write, as long as it has fewer than --window messages outstanding (sent but not yet
+// received by a designated receiver, the last client) and its socket is not backed up.
+// Paced (--rate N): N deliveries/s in aggregate, i.e. N/(clients-1) messages/s spread over
+// the senders by a 1 ms timer (the window still applies).
+//
+// Receivers split lines with indexOf on the Buffers and count `MSG ` lines without
+// decoding them; one delivery in --sample-every is decoded for its timestamp.
+// Ends when every delivery arrived (each message goes to every member but its sender),
+// or at --timeout seconds after the start of sending. Prints one JSON line on stdout:
+// {deliveries, expected, elapsedS, deliveriesPerSec, p50Ms, p99Ms, maxMs, ...}.
+// With --control-stdin it then waits for `END` (or stdin closing) before disconnecting.
+//
+// The workload itself (flags, pacing, window, sampling, the result) is FanoutLoad in
+// load-common.ts; this file is its WebSocket transport: connecting, parsing lines, batched writes.
+import { WebSocket } from 'ws';
+import { strFlag } from './args.js';
+import { LineSplitter } from './line-splitter.js';
+import { FanoutLoad, FanoutClient, loadOptions } from './load-common.js';
+
+const o = loadOptions('ws-fanout-load');
+/** ws.bufferedAmount above which a sender waits (the TCP generator waits for 'drain'). */
+const SEND_HIGH_WATER = 256 * 1024;
+const { port, host, rate } = o;
+const channel = strFlag(o.cli.args, 'channel', '#bench');
+
+let recvUs = 0; // receive time of the chunk being parsed, µs since the start of sending
+
+class Client extends FanoutClient {
+  readonly socket: WebSocket;
+  /** 0 connecting, 1 awaiting ACCEPT, 2 awaiting JOINED, 3 joined */
+  phase = 0;
+  private readonly splitter: LineSplitter;
+
+  constructor(idx: number) {
+    super(idx, o);
+    this.splitter = new LineSplitter((buf, s, e) => this.onLine(buf, s, e));
+    this.socket = new WebSocket(`ws://${host}:${port}/parley`, { perMessageDeflate: false });
+    this.socket.on('open', () => {
+      this.phase = 1;
+      this.socket.send(`CONNECT: "${this.nick}" "bench" 1.0.0\n`);
+    });
+    this.socket.on('message', (chunk: Buffer) => {
+      recvUs = load.nowUs();
+      const before = this.delivered;
+      this.splitter.push(chunk);
+      const got = this.delivered - before;
+      if (got !== 0) load.onDeliveries(this, got, recvUs);
+    });
+    this.socket.on('error', (err) => load.finish(`${this.nick}: socket error: ${err.message}`));
+    this.socket.on('close', () => load.finish(`${this.nick}: connection closed by the server`));
+  }
+
+  private onLine(buf: Buffer, s: number, e: number): void {
+    // "MSG " — a delivery. Counted without decoding.
+    if (buf[s] === 77 && buf[s + 1] === 83 && buf[s + 2] === 71 && buf[s + 3] === 32) {
+      this.delivered++;
+      if (this.sampleDue()) sampleLatency(buf, s, e);
+      if (this.perSender !== null) countSender(this.perSender, buf, s, e);
+      return;
+    }
+    this.onControlLine(buf.toString('utf8', s, e));
+  }
+
+  private onControlLine(line: string): void {
+    if (line.startsWith('PING')) {
+      const m = /^PING\s*:\s*(.*)$/.exec(line);
+      this.socket.send(`PONG: ${m ? m[1] : ''}\n`);
+      return;
+    }
+    if (line.startsWith('ERROR') || line.startsWith('DISCONNECT')) {
+      load.finish(`${this.nick}: server said: ${line}`);
+      return;
+    }
+    if (this.phase === 1 && line.startsWith('ACCEPT')) {
+      this.phase = 2;
+      this.socket.send(`JOIN: ${channel}\n`);
+    } else if (this.phase === 2 && line.startsWith('JOINED')) {
+      const m = /^JOINED\s*:\s*(\S+)/.exec(line);
+      if (m && m[1]!.toLowerCase() === channel.toLowerCase()) {
+        this.phase = 3;
+        load.joined();
+      }
+    }
+    // USERLIST, USERJOIN, JOINED #lobby, ...: ignored.
+  }
+}
+
+/** Parses the send time at the start of the payload and records the latency. */
+function sampleLatency(buf: Buffer, s: number, e: number): void {
+  let i = s + 4;
+  while (i < e && buf[i] !== 58) i++; // ':' ends the arguments
+  i++;
+  if (i < e && buf[i] === 32) i++;
+  let v = 0;
+  let digits = 0;
+  while (i < e) {
+    const d = buf[i]! - 48;
+    if (d < 0 || d > 9) break;
+    v = v * 10 + d;
+    i++;
+    digits++;
+  }
+  if (digits > 0) load.hist.recordUs(recvUs - v);
+}
+
+/** `MSG c<k> ...`: counts a delivery from sender k. */
+function countSender(counts: Int32Array, buf: Buffer, s: number, e: number): void {
+  let i = s + 4;
+  if (buf[i] !== 99) return; // 'c'
+  i++;
+  let k = 0;
+  let digits = 0;
+  while (i < e) {
+    const d = buf[i]! - 48;
+    if (d < 0 || d > 9) break;
+    k = k * 10 + d;
+    i++;
+    digits++;
+  }
+  if (digits > 0 && k < counts.length) counts[k]!++;
+}
+
+// ---- sending ----------------------------------------------------------------------
+
+const linePrefix = `MSG ${channel}: `;
+
+/** The batch as one text message; a backed-up socket holds its sender until its buffer empties. */
+function writeBatch(s: number, n: number, ts: number): void {
+  let str = '';
+  for (let k = 0; k < n; k++) str += linePrefix + load.nextPayload(s, ts) + '\n';
+  const sock = load.clients[s]!.socket;
+  sock.send(str);
+  if (sock.bufferedAmount > SEND_HIGH_WATER) {
+    load.drainWait[s] = 1;
+    const wait = (): void => {
+      if (sock.bufferedAmount > SEND_HIGH_WATER) return void setTimeout(wait, 1);
+      load.drainWait[s] = 0;
+      if (rate === 0) load.schedulePump();
+    };
+    setTimeout(wait, 1);
+  }
+}
+
+const load: FanoutLoad<Client> = new FanoutLoad(o, {
+  connect: (idx) => new Client(idx),
+  sendBatch: writeBatch,
+  close: (clients) => {
+    for (const c of clients) c.socket.terminate();
+  },
+  config: { client: 'ws' },
+});
+load.run();
