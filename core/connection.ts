@@ -64,9 +64,11 @@ export class Connection implements Flushable {
     readonly socket: Socket,
     private readonly limits: Limits,
     private readonly batcher: WriteBatcher,
+    /** The client's address when not the socket's (a PROXY protocol header named it). */
+    peer?: { address: string; port: number },
   ) {
-    this.remoteAddress = normaliseIp(socket.remoteAddress ?? '');
-    this.remotePort = socket.remotePort ?? 0;
+    this.remoteAddress = normaliseIp(peer?.address ?? socket.remoteAddress ?? '');
+    this.remotePort = peer?.port ?? socket.remotePort ?? 0;
     this.#splitter = new LineSplitter(limits.maxLineBytes);
     this.#bucket = new TokenBucket(limits.rateLimit, limits.rateBurst, undefined, (limits.rateLimit * limits.fanoutMaxDelayMs) / 1000);
     socket.setNoDelay(true);
@@ -93,6 +95,8 @@ export class Connection implements Flushable {
       this.#endRequested = true;
       this.#pump();
     });
+    // A socket whose first bytes were read ahead (the PROXY protocol) waits paused, its bytes put back.
+    if (socket.isPaused()) socket.resume();
   }
 
   /** Queues whole lines; they are written once per event-loop turn. */
