@@ -10,7 +10,7 @@ import * as net from 'node:net';
 import { LineSplitter, LINE_TOO_LONG, parseServerLine, PROTOCOL_VERSION, type ServerMessage } from '../../core/index.js';
 import { bump } from './metrics.js';
 import type { LoadVoice } from './load-voice.js';
-import { nowUs, TWO32, type LoadContext } from './load-context.js';
+import { nowUs, TWO32, type LoadContext, type NodeEndpoint } from './load-context.js';
 
 const M = 0x4d;
 const S = 0x53;
@@ -43,6 +43,8 @@ export class LoadClient {
   closeReason: string | undefined;
 
   readonly #ctx: LoadContext;
+  /** The node this client connected to (its voice goes to that node's relay). */
+  readonly node: NodeEndpoint;
   readonly #socket: net.Socket;
   readonly #splitter = new LineSplitter(1024 * 1024);
   readonly #startUs = nowUs();
@@ -58,7 +60,8 @@ export class LoadClient {
   constructor(ctx: LoadContext, nick: string) {
     this.#ctx = ctx;
     this.nick = nick;
-    const s = (this.#socket = net.connect({ host: ctx.host, port: ctx.port, noDelay: true }));
+    this.node = ctx.nextNode();
+    const s = (this.#socket = net.connect({ host: this.node.host, port: this.node.port, noDelay: true }));
     s.on('connect', () => {
       this.state = 'handshake';
       s.write(`CONNECT: "${nick}" "parley load" ${PROTOCOL_VERSION}\n`);
