@@ -232,12 +232,15 @@ export class RedisCluster extends MemoryCluster {
   }
 
   #publish(channel: string, msg: unknown[]): void {
+    const bytes = pack(msg);
     this.stats.published++;
-    this.#cmd.publish(channel, pack(msg)).catch(() => {});
+    this.stats.publishedBytes += bytes.length;
+    this.#cmd.publish(channel, bytes).catch(() => {});
   }
 
   #message(channel: string, raw: Buffer): void {
     this.stats.received++;
+    this.stats.receivedBytes += raw.length;
     let msg: unknown[];
     try {
       msg = unpack(raw) as unknown[];
