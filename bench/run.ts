@@ -6,6 +6,7 @@
 //   voice     UDP voice relay, parley vs a bare dgram forwarder (bench/voice.ts)
 //   socketio  fan-out ratios to socket.io, parley paced at 50,000 deliveries/s (bench/socketio.ts)
 //   memory    memory per idle connection at 10,000 connections (bench/memory.ts)
+//   cluster   fan-out over 2 parley nodes + Redis vs 1 node vs socket.io + redis-adapter (bench/cluster.ts)
 import { parseArgs, type ParsedArgs } from './args.js';
 import { installCleanupHooks, killAllChildren } from './children.js';
 import { fanoutOptionsFromArgs, runFanout, type FanoutReport } from './fanout.js';
@@ -13,6 +14,7 @@ import { voiceOptionsFromArgs, runVoice } from './voice.js';
 import { socketioOptionsFromArgs, runSocketio } from './socketio.js';
 import { memoryOptionsFromArgs, runMemory } from './memory.js';
 import { waitForQuietMachine } from './machine-load.js';
+import { clusterOptionsFromArgs, runCluster } from './cluster.js';
 
 interface Workload {
   readonly description: string;
@@ -41,6 +43,10 @@ const workloads: Record<string, Workload> = {
   memory: {
     description: 'memory per idle connection at 10,000 connections: parley vs socket.io vs bare net',
     run: (args) => runMemory(memoryOptionsFromArgs(args)),
+  },
+  cluster: {
+    description: 'fan-out over 2 parley nodes + Redis, beside 1 node and socket.io 4 + redis-adapter on 2 nodes: deliveries/s, CPU, bus traffic',
+    run: (args) => runCluster(clusterOptionsFromArgs(args)),
   },
 };
 
