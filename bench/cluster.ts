@@ -24,13 +24,17 @@ const LOAD_CPU = 1;
 
 export interface ClusterBenchOptions {
   fanout: FanoutOptions;
+  /** Which setups to run (`--setups single,cluster,socket.io`); default all three, as the targets need. */
+  setups: string[];
 }
 
 export function clusterOptionsFromArgs(args: ParsedArgs): ClusterBenchOptions {
   const fanout = fanoutOptionsFromArgs(args);
   // socket.io with the Redis adapter is slow: give its load phase room.
   if (!args.flags.has('timeout')) fanout.timeoutS = 180;
-  return { fanout };
+  const setups = (typeof args.flags.get('setups') === 'string' ? (args.flags.get('setups') as string).split(',') : SETUP_KEYS).map((x) => x.trim());
+  for (const k of setups) if (!SETUP_KEYS.includes(k)) throw new Error(`--setups: expected some of ${SETUP_KEYS.join(',')}`);
+  return { fanout, setups };
 }
 
 export interface SetupRun {
@@ -124,14 +128,18 @@ async function idleClient(port: number): Promise<net.Socket> {
 }
 
 interface Setup {
+  key: string;
   name: string;
   loadScript: string;
   /** Starts the servers; returns the processes to measure and the client ports. */
   start(): Promise<{ procs: { label: string; child: BenchChild }[]; ports: number[]; nodes?: BenchChild[]; idle?: BenchChild; cleanup?: () => void }>;
 }
 
+const SETUP_KEYS = ['single', 'cluster', 'socket.io'];
+
 const setups: Setup[] = [
   {
+    key: 'single',
     name: 'parley, 1 node',
     loadScript: 'fanout-load.js',
     async start() {
@@ -140,6 +148,7 @@ const setups: Setup[] = [
     },
   },
   {
+    key: 'cluster',
     name: 'parley, 2 nodes + Redis',
     loadScript: 'fanout-load.js',
     async start() {
@@ -158,6 +167,7 @@ const setups: Setup[] = [
     },
   },
   {
+    key: 'socket.io',
     name: 'socket.io 4, 2 nodes + redis-adapter',
     loadScript: 'socketio-load.js',
     async start() {
@@ -205,6 +215,7 @@ async function runSetup(s: Setup, o: FanoutOptions): Promise<SetupRun> {
     load.send('END\n');
     await load.waitOrKill(5000);
     const r = JSON.parse(line) as LoadResultLine;
+    for (const p of started.procs) if (!p.child.alive) console.log(`${s.name}: ${p.label} exited during the run:\n${p.child.recentOutput()}`);
     const cpuS: Record<string, number> = {};
     started.procs.forEach((p, i) => (cpuS[p.label] = (cpu1[i]! - cpu0[i]!) / 1e6));
     const serverCpuS = Object.values(cpuS).reduce((a, b) => a + b, 0);
@@ -248,6 +259,7 @@ export async function runCluster(o: ClusterBenchOptions): Promise<ClusterReport>
   console.log(`cluster fan-out: ${f.clients} clients in one channel, ${f.senders} senders x ${f.messages} messages of ${f.payload} bytes, window ${f.window}; servers pinned to CPU ${SERVER_CPU}, load generator to CPU ${LOAD_CPU}`);
   const runs: SetupRun[] = [];
   for (const s of setups) {
+    if (!o.setups.includes(s.key)) continue;
     try {
       runs.push(await runSetup(s, f));
     } catch (err) {
@@ -266,7 +278,9 @@ export async function runCluster(o: ClusterBenchOptions): Promise<ClusterReport>
       r.ok ? '' : `FAILED: ${r.error ?? ''} (${fmtInt(r.deliveries)}/${fmtInt(r.expected)})`,
     ]),
   );
-  const [single, cluster, sio] = runs as [SetupRun, SetupRun, SetupRun];
+  const none: SetupRun = { setup: '', ok: false, deliveries: 0, expected: 0, deliveriesPerSec: 0, p50Ms: null, p99Ms: null, cpuS: {}, serverCpuS: 0, serverCpuUsPerDelivery: null };
+  const find = (name: string): SetupRun => runs.find((r) => r.setup === name) ?? none;
+  const [single, cluster, sio] = [find(setups[0]!.name), find(setups[1]!.name), find(setups[2]!.name)];
   const ratio = (a: number | null, b: number | null, ok: boolean): number | null => (ok && a !== null && b !== null && b > 0 ? a / b : null);
   const vs = ratio(cluster.deliveriesPerSec, sio.deliveriesPerSec, cluster.ok && sio.ok);
   const cpu = ratio(cluster.serverCpuUsPerDelivery, single.serverCpuUsPerDelivery, cluster.ok && single.ok);

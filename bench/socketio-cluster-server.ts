@@ -1,12 +1,13 @@
 // socket.io 4 as a Node developer scales it: the chat room of socketio-server.ts with
-// @socket.io/redis-adapter (node-redis clients), one process per node.
+// @socket.io/redis-adapter (over ioredis; node-redis v5 crashed the node with an
+// unhandled command TimeoutError under this load), one process per node.
 //
 //   node dist/bench/socketio-cluster-server.js --port 0 --redis URL [--room bench] [--parent-stdin]
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server } from 'socket.io';
 import { createAdapter } from '@socket.io/redis-adapter';
-import { createClient } from 'redis';
+import { Redis } from 'ioredis';
 import { parseArgs, numFlag, strFlag, boolFlag } from './args.js';
 import { quitWithParent } from './parent-stdin.js';
 
@@ -14,9 +15,9 @@ const args = parseArgs(process.argv.slice(2));
 const room = strFlag(args, 'room', 'bench');
 
 async function main(): Promise<void> {
-  const pub = createClient({ url: strFlag(args, 'redis', 'redis://127.0.0.1:6379') });
+  const pub = new Redis(strFlag(args, 'redis', 'redis://127.0.0.1:6379'));
   const sub = pub.duplicate();
-  await Promise.all([pub.connect(), sub.connect()]);
+  for (const c of [pub, sub]) c.on('error', (err: Error) => process.stderr.write(`socketio-cluster-server: redis: ${err.message}\n`));
   const httpServer = http.createServer();
   const io = new Server(httpServer, { transports: ['websocket'], serveClient: false, adapter: createAdapter(pub, sub) });
   io.on('connection', (socket) => {
@@ -30,6 +31,7 @@ async function main(): Promise<void> {
     process.stdout.write(`LISTENING ${(httpServer.address() as AddressInfo).port}\n`);
   });
 }
+process.on('unhandledRejection', (err) => process.stderr.write(`socketio-cluster-server: unhandled rejection: ${String(err)}\n`));
 main().catch((err: unknown) => {
   process.stderr.write(`socketio-cluster-server: ${(err as Error).message}\n`);
   process.exit(1);

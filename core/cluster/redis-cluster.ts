@@ -82,7 +82,9 @@ export class RedisCluster extends MemoryCluster {
       maxRetriesPerRequest: 1,
       retryStrategy: (times: number) => Math.min(50 * times, 1000),
     };
-    this.#cmd = new Redis(options.url, opts) as Redis & ScriptCommands;
+    // Publishes of one event-loop turn go out in one write, so Redis relays them to
+    // subscribers in batches, which their fan-out then coalesces (one socket write per client).
+    this.#cmd = new Redis(options.url, { ...opts, enableAutoPipelining: true }) as Redis & ScriptCommands;
     this.#sub = new Redis(options.url, opts);
     const defs: [keyof ScriptCommands, string][] = [
       ['parleyClaim', scripts.CLAIM],
