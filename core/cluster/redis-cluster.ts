@@ -117,6 +117,8 @@ export class RedisCluster extends MemoryCluster {
     this.#beat.unref();
   }
 
+  #lastPublish: Promise<unknown> = Promise.resolve();
+
   override async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
@@ -128,6 +130,8 @@ export class RedisCluster extends MemoryCluster {
         this.host.log.warn('cluster: goodbye failed', err);
       }
     }
+    // Publishes wait in the auto-pipeline for the next turn; QUIT does not: let them out first.
+    await this.#lastPublish;
     await Promise.all([this.#cmd, this.#sub].map((r) => r.quit().catch(() => r.disconnect())));
   }
 
@@ -237,7 +241,7 @@ export class RedisCluster extends MemoryCluster {
     const bytes = pack(msg);
     this.stats.published++;
     this.stats.publishedBytes += bytes.length;
-    this.#cmd.publish(channel, bytes).catch(() => {});
+    this.#lastPublish = this.#cmd.publish(channel, bytes).catch(() => 0);
   }
 
   #message(channel: string, raw: Buffer): void {
