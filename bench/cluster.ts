@@ -95,13 +95,18 @@ async function freePort(): Promise<number> {
 
 async function startRedis(): Promise<{ child: BenchChild; url: string }> {
   const port = await freePort();
-  const child = new BenchChild('redis-server', 'redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { cpu: SERVER_CPU });
+  const child = new BenchChild('redis-server', 'redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    cpu: SERVER_CPU,
+  });
   await child.waitForLine(/Ready to accept connections/, 10_000, 'redis-server to start');
   return { child, url: `redis://127.0.0.1:${port}` };
 }
 
 async function startNode(label: string, script: string, args: string[]): Promise<{ child: BenchChild; port: number }> {
-  const child = new BenchChild(label, process.execPath, [path.join(DIST_DIR, 'bench', script), '--port', '0', '--parent-stdin', ...args], { cpu: SERVER_CPU, cwd: ROOT_DIR });
+  const child = new BenchChild(label, process.execPath, [path.join(DIST_DIR, 'bench', script), '--port', '0', '--parent-stdin', ...args], {
+    cpu: SERVER_CPU,
+    cwd: ROOT_DIR,
+  });
   const { m } = await child.waitForLine(/^LISTENING (\d+)/, 20_000, `${label} to listen`);
   return { child, port: Number(m![1]) };
 }
@@ -155,7 +160,8 @@ const setups: Setup[] = [
       const redis = await startRedis();
       const prefix = `bench${process.pid}`;
       const nodes = [];
-      for (const id of ['n0', 'n1', 'idle']) nodes.push(await startNode(`parley ${id}`, 'parley-node.js', ['--redis', redis.url, '--prefix', prefix, '--node-id', id]));
+      for (const id of ['n0', 'n1', 'idle'])
+        nodes.push(await startNode(`parley ${id}`, 'parley-node.js', ['--redis', redis.url, '--prefix', prefix, '--node-id', id]));
       const idle = await idleClient(nodes[2]!.port);
       return {
         procs: [{ label: 'redis', child: redis.child }, ...nodes.map((n, i) => ({ label: ['n0', 'n1', 'idle'][i]!, child: n.child }))],
@@ -184,22 +190,39 @@ async function runSetup(s: Setup, o: FanoutOptions): Promise<SetupRun> {
   let load: BenchChild | undefined;
   try {
     const connectTimeoutS = 30 + o.clients / 100;
-    load = new BenchChild('load', process.execPath, [
-      path.join(DIST_DIR, 'bench', s.loadScript),
-      '--ports', started.ports.join(','),
-      '--clients', String(o.clients),
-      '--senders', String(o.senders),
-      '--messages', String(o.messages),
-      '--payload', String(o.payload),
-      '--rate', String(o.rate),
-      '--timeout', String(o.timeoutS),
-      '--connect-timeout', String(connectTimeoutS),
-      '--window', String(o.window),
-      '--batch', String(o.batch),
-      '--sample-every', String(o.sampleEvery),
-      '--warmup', String(o.warmup),
-      '--control-stdin',
-    ], { cpu: LOAD_CPU, cwd: ROOT_DIR });
+    load = new BenchChild(
+      'load',
+      process.execPath,
+      [
+        path.join(DIST_DIR, 'bench', s.loadScript),
+        '--ports',
+        started.ports.join(','),
+        '--clients',
+        String(o.clients),
+        '--senders',
+        String(o.senders),
+        '--messages',
+        String(o.messages),
+        '--payload',
+        String(o.payload),
+        '--rate',
+        String(o.rate),
+        '--timeout',
+        String(o.timeoutS),
+        '--connect-timeout',
+        String(connectTimeoutS),
+        '--window',
+        String(o.window),
+        '--batch',
+        String(o.batch),
+        '--sample-every',
+        String(o.sampleEvery),
+        '--warmup',
+        String(o.warmup),
+        '--control-stdin',
+      ],
+      { cpu: LOAD_CPU, cwd: ROOT_DIR },
+    );
     const resultP = load.waitForLine((l) => l.startsWith('{'), (connectTimeoutS + 2 * o.timeoutS + 30) * 1000, 'the result line');
     resultP.catch(() => undefined);
     const readyP = load.waitForLine((l) => l === 'READY', (connectTimeoutS + 10 + o.timeoutS) * 1000, 'READY');
@@ -217,7 +240,7 @@ async function runSetup(s: Setup, o: FanoutOptions): Promise<SetupRun> {
     const r = JSON.parse(line) as LoadResultLine;
     for (const p of started.procs) if (!p.child.alive) console.log(`${s.name}: ${p.label} exited during the run:\n${p.child.recentOutput()}`);
     const cpuS: Record<string, number> = {};
-    started.procs.forEach((p, i) => (cpuS[p.label] = (cpu1[i]! - cpu0[i]!) / 1e6));
+    for (const [i, p] of started.procs.entries()) cpuS[p.label] = (cpu1[i]! - cpu0[i]!) / 1e6;
     const serverCpuS = Object.values(cpuS).reduce((a, b) => a + b, 0);
     const run: SetupRun = {
       setup: s.name,
@@ -256,14 +279,28 @@ async function runSetup(s: Setup, o: FanoutOptions): Promise<SetupRun> {
 
 export async function runCluster(o: ClusterBenchOptions): Promise<ClusterReport> {
   const f = o.fanout;
-  console.log(`cluster fan-out: ${f.clients} clients in one channel, ${f.senders} senders x ${f.messages} messages of ${f.payload} bytes, window ${f.window}; servers pinned to CPU ${SERVER_CPU}, load generator to CPU ${LOAD_CPU}`);
+  console.log(
+    `cluster fan-out: ${f.clients} clients in one channel, ${f.senders} senders x ${f.messages} messages of ${f.payload} bytes, window ${f.window}; servers pinned to CPU ${SERVER_CPU}, load generator to CPU ${LOAD_CPU}`,
+  );
   const runs: SetupRun[] = [];
   for (const s of setups) {
     if (!o.setups.includes(s.key)) continue;
     try {
       runs.push(await runSetup(s, f));
     } catch (err) {
-      runs.push({ setup: s.name, ok: false, error: (err as Error).message.split('\n')[0], deliveries: 0, expected: 0, deliveriesPerSec: 0, p50Ms: null, p99Ms: null, cpuS: {}, serverCpuS: 0, serverCpuUsPerDelivery: null });
+      runs.push({
+        setup: s.name,
+        ok: false,
+        error: (err as Error).message.split('\n')[0],
+        deliveries: 0,
+        expected: 0,
+        deliveriesPerSec: 0,
+        p50Ms: null,
+        p99Ms: null,
+        cpuS: {},
+        serverCpuS: 0,
+        serverCpuUsPerDelivery: null,
+      });
     }
   }
   printTable(
@@ -274,11 +311,24 @@ export async function runCluster(o: ClusterBenchOptions): Promise<ClusterReport>
       fmt(r.p50Ms, 2),
       fmt(r.p99Ms, 2),
       fmt(r.serverCpuUsPerDelivery, 3),
-      Object.entries(r.cpuS).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', '),
+      Object.entries(r.cpuS)
+        .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+        .join(', '),
       r.ok ? '' : `FAILED: ${r.error ?? ''} (${fmtInt(r.deliveries)}/${fmtInt(r.expected)})`,
     ]),
   );
-  const none: SetupRun = { setup: '', ok: false, deliveries: 0, expected: 0, deliveriesPerSec: 0, p50Ms: null, p99Ms: null, cpuS: {}, serverCpuS: 0, serverCpuUsPerDelivery: null };
+  const none: SetupRun = {
+    setup: '',
+    ok: false,
+    deliveries: 0,
+    expected: 0,
+    deliveriesPerSec: 0,
+    p50Ms: null,
+    p99Ms: null,
+    cpuS: {},
+    serverCpuS: 0,
+    serverCpuUsPerDelivery: null,
+  };
   const find = (name: string): SetupRun => runs.find((r) => r.setup === name) ?? none;
   const [single, cluster, sio] = [find(setups[0]!.name), find(setups[1]!.name), find(setups[2]!.name)];
   const ratio = (a: number | null, b: number | null, ok: boolean): number | null => (ok && a !== null && b !== null && b > 0 ? a / b : null);
@@ -295,7 +345,10 @@ export async function runCluster(o: ClusterBenchOptions): Promise<ClusterReport>
       vsSocketio: { ratio: vs, target: TARGET_VS_SOCKETIO, pass: vs === null ? null : vs >= TARGET_VS_SOCKETIO },
       cpuVsSingle: { ratio: cpu, target: TARGET_CPU_VS_SINGLE, pass: cpu === null ? null : cpu <= TARGET_CPU_VS_SINGLE },
       onePublishPerMessage: { value: bus?.publishesPerChatMessage ?? null, pass: bus ? bus.publishes === bus.chatMessages : null },
-      idleNodeGetsNothing: { value: bus?.idleNode.channelReceived ?? null, pass: bus ? bus.idleNode.channelReceived === 0 && bus.idleNode.received === 0 : null },
+      idleNodeGetsNothing: {
+        value: bus?.idleNode.channelReceived ?? null,
+        pass: bus ? bus.idleNode.channelReceived === 0 && bus.idleNode.received === 0 : null,
+      },
     },
   };
   if (bus) {
@@ -308,7 +361,9 @@ export async function runCluster(o: ClusterBenchOptions): Promise<ClusterReport>
   const t = report.targets;
   const p = (x: boolean | null): string => (x === null ? 'n/a' : passMiss(x));
   console.log(`cluster deliveries/s vs socket.io + redis-adapter: ${fmt(t.vsSocketio.ratio, 1)}x (target >= ${TARGET_VS_SOCKETIO}x) ${p(t.vsSocketio.pass)}`);
-  console.log(`cluster CPU per delivery (nodes + Redis) vs one node: ${fmt(t.cpuVsSingle.ratio, 2)}x (target <= ${TARGET_CPU_VS_SINGLE}x) ${p(t.cpuVsSingle.pass)}`);
+  console.log(
+    `cluster CPU per delivery (nodes + Redis) vs one node: ${fmt(t.cpuVsSingle.ratio, 2)}x (target <= ${TARGET_CPU_VS_SINGLE}x) ${p(t.cpuVsSingle.pass)}`,
+  );
   console.log(`bus publishes per chat message: ${fmt(t.onePublishPerMessage.value, 3)} (target exactly 1) ${p(t.onePublishPerMessage.pass)}`);
   console.log(`channel traffic received by the node with no member: ${t.idleNodeGetsNothing.value ?? '-'} (target 0) ${p(t.idleNodeGetsNothing.pass)}`);
   if (f.out !== '') writeResults('cluster', report, f.out);

@@ -26,7 +26,7 @@ server.listen({ host: '127.0.0.1', port: numFlag(args, 'port', 0) }).then(
 let buf = '';
 process.stdin.on('data', (d: Buffer) => {
   buf += d.toString();
-  let i;
+  let i: number;
   while ((i = buf.indexOf('\n')) >= 0) {
     const line = buf.slice(0, i);
     buf = buf.slice(i + 1);

@@ -8,7 +8,13 @@ test('a v1 TCP4 header gives the source and destination, and its length', (t) =>
   t.deepEqual(r, {
     kind: 'header',
     length: 45,
-    header: { version: 1, command: 'PROXY', family: 'TCP4', source: { address: '203.0.113.7', port: 51234 }, destination: { address: '192.0.2.1', port: 7420 } },
+    header: {
+      version: 1,
+      command: 'PROXY',
+      family: 'TCP4',
+      source: { address: '203.0.113.7', port: 51234 },
+      destination: { address: '192.0.2.1', port: 7420 },
+    },
   });
 });
 
@@ -51,12 +57,23 @@ test('a v1 header without CRLF within 107 bytes is invalid; shorter is incomplet
 });
 
 test('a v2 PROXY header over TCP4 and TCP6 gives the source; TLVs are skipped', (t) => {
-  const v4 = encodeProxyV2({ command: 'PROXY', source: { address: '203.0.113.7', port: 40000 }, destination: { address: '192.0.2.1', port: 7420 }, tlv: Buffer.from([0x04, 0x00, 0x01, 0x00]) });
+  const v4 = encodeProxyV2({
+    command: 'PROXY',
+    source: { address: '203.0.113.7', port: 40000 },
+    destination: { address: '192.0.2.1', port: 7420 },
+    tlv: Buffer.from([0x04, 0x00, 0x01, 0x00]),
+  });
   const r4 = parseProxyHeader(Buffer.concat([v4, b('CONNECT alice 1.1\n')]));
   t.deepEqual(r4, {
     kind: 'header',
     length: v4.length,
-    header: { version: 2, command: 'PROXY', family: 'TCP4', source: { address: '203.0.113.7', port: 40000 }, destination: { address: '192.0.2.1', port: 7420 } },
+    header: {
+      version: 2,
+      command: 'PROXY',
+      family: 'TCP4',
+      source: { address: '203.0.113.7', port: 40000 },
+      destination: { address: '192.0.2.1', port: 7420 },
+    },
   });
   const v6 = encodeProxyV2({ command: 'PROXY', source: { address: '2001:db8::7', port: 1 }, destination: { address: '::1', port: 2 } });
   const r6 = parseProxyHeader(v6);
@@ -84,7 +101,12 @@ test('a truncated v2 header is incomplete at every cut', (t) => {
 });
 
 test('an oversized v2 header is invalid as soon as its length is known', (t) => {
-  const h = encodeProxyV2({ command: 'PROXY', source: { address: '203.0.113.7', port: 1 }, destination: { address: '192.0.2.1', port: 2 }, tlv: Buffer.alloc(2000) });
+  const h = encodeProxyV2({
+    command: 'PROXY',
+    source: { address: '203.0.113.7', port: 1 },
+    destination: { address: '192.0.2.1', port: 2 },
+    tlv: Buffer.alloc(2000),
+  });
   const r = parseProxyHeader(h.subarray(0, 16), 1024);
   t.is(r.kind, 'invalid');
 });
@@ -104,7 +126,12 @@ test('malformed v2 headers are invalid', (t) => {
 });
 
 test('garbage is not a PROXY header', (t) => {
-  for (const g of [b('CONNECT alice 1.1\n'), b('proxy TCP4 1.2.3.4 1.2.3.4 1 2\r\n'), Buffer.from([0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0b]), b('\x16\x03\x01')]) {
+  for (const g of [
+    b('CONNECT alice 1.1\n'),
+    b('proxy TCP4 1.2.3.4 1.2.3.4 1 2\r\n'),
+    Buffer.from([0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0b]),
+    b('\x16\x03\x01'),
+  ]) {
     t.is(parseProxyHeader(g).kind, 'invalid');
   }
 });

@@ -44,7 +44,7 @@ export interface ProxyHeader {
 export type ProxyParse =
   | { kind: 'incomplete' }
   | { kind: 'invalid'; reason: string }
-  | { kind: 'header'; header: ProxyHeader; /** bytes the header took; what follows is the client's */ length: number };
+  | { kind: 'header'; header: ProxyHeader /** bytes the header took; what follows is the client's */; length: number };
 
 const INCOMPLETE: ProxyParse = { kind: 'incomplete' };
 const invalid = (reason: string): ProxyParse => ({ kind: 'invalid', reason });
@@ -94,7 +94,11 @@ function parseV1(buf: Buffer, maxBytes: number): ProxyParse {
   const sp = v1Port(sport);
   const dp = v1Port(dport);
   if (sp === undefined || dp === undefined) return invalid('v1 bad port');
-  return { kind: 'header', length, header: { version: 1, command: 'PROXY', family, source: { address: src, port: sp }, destination: { address: dst, port: dp } } };
+  return {
+    kind: 'header',
+    length,
+    header: { version: 1, command: 'PROXY', family, source: { address: src, port: sp }, destination: { address: dst, port: dp } },
+  };
 }
 
 /** Decimal 0..65535 without leading zeros or signs (spec 2.1). */
@@ -231,7 +235,8 @@ export class TrustedProxies {
         continue;
       }
       const max = type === 'ipv4' ? 32 : 128;
-      if (!/^\d{1,3}$/.test(bits) || Number(bits) > max) throw new ParleyError('PARLEY_ERR_INVALID_OPTION', 'proxyProtocol.trusted', `'${raw}': prefix length must be 0..${max}`);
+      if (!/^\d{1,3}$/.test(bits) || Number(bits) > max)
+        throw new ParleyError('PARLEY_ERR_INVALID_OPTION', 'proxyProtocol.trusted', `'${raw}': prefix length must be 0..${max}`);
       this.#list.addSubnet(addr!, Number(bits), type);
     }
   }

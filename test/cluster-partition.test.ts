@@ -49,7 +49,12 @@ test('cluster - a node partitioned from Redis serves its own clients and refuses
   const servers: ParleyServer[] = [];
   const ports: number[] = [];
   for (let i = 0; i < 2; i++) {
-    const server = createServer({ hostname: 'test.parley', logger: 'silent', plugins: textPlugins(), cluster: redisCluster({ url: urls[i]!, prefix: 'part', nodeId: `n${i}`, leaseMs: 1500 }) });
+    const server = createServer({
+      hostname: 'test.parley',
+      logger: 'silent',
+      plugins: textPlugins(),
+      cluster: redisCluster({ url: urls[i]!, prefix: 'part', nodeId: `n${i}`, leaseMs: 1500 }),
+    });
     t.teardown(() => server.close());
     ports.push((await server.listen({ port: 0 })).port);
     servers.push(server);
@@ -85,13 +90,19 @@ test('cluster - a node partitioned from Redis serves its own clients and refuses
   await bob.waitFor('USERJOIN', (m) => m.nick === 'alice' && m.channel === '#lobby', 10_000);
   // A newcomer on either node sees every member once and no ghost.
   const want = ['alice', 'bob', 'carol'];
-  for (const [i, nick] of [[0, 'late2'], [1, 'late3']] as const) {
+  for (const [i, nick] of [
+    [0, 'late2'],
+    [1, 'late3'],
+  ] as const) {
     const c = await connectInLobby(t, ports[i]!, nick);
     want.push(nick);
     const lobby = (await c.join('#lobby')) as string[];
     t.deepEqual([...lobby].sort(), [...want].sort(), `USERLIST #lobby on node ${i}`);
   }
-  t.false(bob.inbox().some((m) => m.type === 'USERJOIN' && m.nick === 'ann'), 'ann, who left during the cut, never comes back');
+  t.false(
+    bob.inbox().some((m) => m.type === 'USERJOIN' && m.nick === 'ann'),
+    'ann, who left during the cut, never comes back',
+  );
   t.is(bob.inbox().filter((m) => m.type === 'USERJOIN' && m.nick === 'alice').length, 0, 'alice rejoined exactly once');
   // Cross-node traffic is back, both ways.
   alice.say('#lobby', 'back');

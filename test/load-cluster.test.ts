@@ -7,7 +7,11 @@ import { startCluster } from './helpers.js';
 test('parley load --target with two nodes spreads clients round robin, and chat and DMs across nodes arrive exactly', async (t) => {
   const { servers, ports } = await startCluster(t, {}, 2);
   const perNode = servers.map(() => 0);
-  servers.forEach((s, i) => s.events$.subscribe((e) => e.type === 'connected' && perNode[i]!++));
+  for (const [i, s] of servers.entries()) {
+    s.events$.subscribe((e) => {
+      if (e.type === 'connected') perNode[i]!++;
+    });
+  }
   const target = ports.map((port) => ({ host: '127.0.0.1', port }));
   for (const scenario of ['chat', 'dm'] as const) {
     perNode.fill(0);
@@ -18,7 +22,10 @@ test('parley load --target with two nodes spreads clients round robin, and chat 
     t.is(r.received, r.expected, `${scenario}: every expected delivery arrived`);
     t.is(r.lost + r.duplicates + r.outOfOrder, 0);
     t.deepEqual(perNode, [3, 3], `${scenario}: three clients on each node`);
-    t.deepEqual(r.target.nodes?.map((n) => n.port), ports);
+    t.deepEqual(
+      r.target.nodes?.map((n) => n.port),
+      ports,
+    );
   }
 });
 

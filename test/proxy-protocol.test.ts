@@ -10,7 +10,8 @@ import { encodeProxyV2 } from '../core/proxy-protocol.js';
 import type { ServerOptions } from '../index.js';
 import { RawSocket, startServer, until } from './helpers.js';
 
-const v2From = (address: string, port = 40000): Buffer => encodeProxyV2({ command: 'PROXY', source: { address, port }, destination: { address: '192.0.2.1', port: 7420 } });
+const v2From = (address: string, port = 40000): Buffer =>
+  encodeProxyV2({ command: 'PROXY', source: { address, port }, destination: { address: '192.0.2.1', port: 7420 } });
 const trustLoopback: ServerOptions = { proxyProtocol: { trusted: ['127.0.0.1'] } };
 
 test('PROXY - a client behind a trusted proxy (v2 header) appears with the header source address', async (t) => {
@@ -97,7 +98,12 @@ test('PROXY - a trusted connection that sends no header is closed after the head
 test('PROXY - an oversized header is refused before it ends', async (t) => {
   const { port } = await startServer(t, { proxyProtocol: { trusted: ['127.0.0.1'], maxHeaderBytes: 256 } });
   const raw = await RawSocket.open(t, port);
-  const big = encodeProxyV2({ command: 'PROXY', source: { address: '203.0.113.7', port: 1 }, destination: { address: '192.0.2.1', port: 2 }, tlv: Buffer.alloc(1000) });
+  const big = encodeProxyV2({
+    command: 'PROXY',
+    source: { address: '203.0.113.7', port: 1 },
+    destination: { address: '192.0.2.1', port: 2 },
+    tlv: Buffer.alloc(1000),
+  });
   raw.write(big.subarray(0, 16));
   await raw.waitLine((l) => l.startsWith('DISCONNECT: bad PROXY header: header of 1028 bytes exceeds 256'));
   await raw.waitClosed();
@@ -108,7 +114,27 @@ test('PROXY - the header comes before the TLS handshake, and the client then spe
   const dir = mkdtempSync(join(tmpdir(), 'parley-proxy-tls-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   try {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=localhost', '-days', '1', '-keyout', join(dir, 'k'), '-out', join(dir, 'c')], { stdio: 'ignore', timeout: 20_000 });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-subj',
+        '/CN=localhost',
+        '-days',
+        '1',
+        '-keyout',
+        join(dir, 'k'),
+        '-out',
+        join(dir, 'c'),
+      ],
+      { stdio: 'ignore', timeout: 20_000 },
+    );
   } catch (err) {
     t.log(`openssl unavailable, TLS not tested: ${(err as Error).message}`);
     return t.pass();

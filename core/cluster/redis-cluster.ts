@@ -82,9 +82,7 @@ export class RedisCluster extends MemoryCluster {
       maxRetriesPerRequest: 1,
       retryStrategy: (times: number) => Math.min(50 * times, 1000),
     };
-    // Publishes of one event-loop turn go out in one write, so Redis relays them to
-    // subscribers in batches, which their fan-out then coalesces (one socket write per client).
-    this.#cmd = new Redis(options.url, { ...opts, enableAutoPipelining: true }) as Redis & ScriptCommands;
+    this.#cmd = new Redis(options.url, opts) as Redis & ScriptCommands;
     this.#sub = new Redis(options.url, opts);
     const defs: [keyof ScriptCommands, string][] = [
       ['parleyClaim', scripts.CLAIM],
@@ -104,7 +102,12 @@ export class RedisCluster extends MemoryCluster {
     this.#sub.on('messageBuffer', (channel: Buffer, message: Buffer) => this.#message(channel.toString(), message));
   }
 
+  /** Both connections up and, after an outage, this node's state re-announced (until then a CONNECT would see a partial directory). */
   override get available(): boolean {
+    return this.#connected() && this.#syncing === undefined;
+  }
+
+  #connected(): boolean {
     return this.#cmd.status === 'ready' && this.#sub.status === 'ready';
   }
 
@@ -123,14 +126,14 @@ export class RedisCluster extends MemoryCluster {
     if (this.#stopped) return;
     this.#stopped = true;
     clearInterval(this.#beat);
-    if (this.available) {
+    if (this.#connected()) {
       try {
         this.#gone(await this.#cmd.parleyGoodbye(this.prefix, this.nodeId), this.nodeId);
       } catch (err) {
         this.host.log.warn('cluster: goodbye failed', err);
       }
     }
-    // Publishes wait in the auto-pipeline for the next turn; QUIT does not: let them out first.
+    // The goodbye's USERLEAVE publishes go out before QUIT.
     await this.#lastPublish;
     await Promise.all([this.#cmd, this.#sub].map((r) => r.quit().catch(() => r.disconnect())));
   }
@@ -326,7 +329,7 @@ export class RedisCluster extends MemoryCluster {
 
   /** Both connections are up again: re-announce (once at a time). */
   #reconnected(): void {
-    if (!this.#started || this.#stopped || !this.available) return;
+    if (!this.#started || this.#stopped || !this.#connected()) return;
     this.#syncing ??= this.#resync().finally(() => (this.#syncing = undefined));
   }
 
