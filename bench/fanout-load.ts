@@ -50,7 +50,7 @@ class Client extends FanoutClient {
   constructor(idx: number) {
     super(idx, o);
     this.splitter = new LineSplitter((buf, s, e) => this.onLine(buf, s, e));
-    this.socket = net.connect({ host, port, noDelay: true });
+    this.socket = net.connect({ host, port: o.ports[idx % o.ports.length] ?? port, noDelay: true });
     this.socket.on('connect', () => {
       this.phase = 1;
       this.socket.write(`CONNECT: "${this.nick}" "bench" 1.0.0\n`);

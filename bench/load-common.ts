@@ -72,6 +72,8 @@ export class StdinControl {
 export interface FanoutLoadOptions {
   readonly cli: ToolFlags;
   readonly port: number;
+  /** With --ports P1,P2,...: client i connects to ports[i mod n] (nodes of one cluster); else [port]. */
+  readonly ports: readonly number[];
   readonly host: string;
   readonly nClients: number;
   readonly nSenders: number;
@@ -93,10 +95,15 @@ export interface FanoutLoadOptions {
 export function loadOptions(tool: string): FanoutLoadOptions {
   const cli = toolFlags(tool);
   const { args, num } = cli;
-  if (!args.flags.has('port')) cli.usageError('--port is required');
+  const portsRaw = strFlag(args, 'ports');
+  const ports = portsRaw?.split(',').map(Number) ?? [];
+  if (ports.some((p) => !Number.isInteger(p) || p < 1 || p > 65535)) cli.usageError('--ports: expected P1,P2,...');
+  if (!args.flags.has('port') && ports.length === 0) cli.usageError('--port is required');
+  const port = ports[0] ?? num('port', 0, { min: 1 });
   return {
     cli,
-    port: num('port', 0, { min: 1 }),
+    port,
+    ports: ports.length > 0 ? ports : [port],
     host: strFlag(args, 'host', '127.0.0.1'),
     nClients: num('clients', 200, { min: 2 }),
     nSenders: num('senders', 20, { min: 1 }),

@@ -8,6 +8,7 @@
 //   socketio  fan-out ratios to socket.io, parley paced at 50,000 deliveries/s (bench/socketio.ts)
 //   memory    memory per idle connection at 10,000 connections (bench/memory.ts)
 //   cluster-voice  100 1:1 calls with parties on 2 nodes (+ redis-server) vs on one node (bench/cluster-voice.ts)
+//   cluster   fan-out over 2 parley nodes + Redis vs 1 node vs socket.io + redis-adapter (bench/cluster.ts)
 import { parseArgs, type ParsedArgs } from './args.js';
 import { installCleanupHooks, killAllChildren } from './children.js';
 import { fanoutOptionsFromArgs, runFanout, type FanoutReport } from './fanout.js';
@@ -17,6 +18,7 @@ import { socketioOptionsFromArgs, runSocketio } from './socketio.js';
 import { memoryOptionsFromArgs, runMemory } from './memory.js';
 import { clusterVoiceOptionsFromArgs, runClusterVoice } from './cluster-voice.js';
 import { waitForQuietMachine } from './machine-load.js';
+import { clusterOptionsFromArgs, runCluster } from './cluster.js';
 
 interface Workload {
   readonly description: string;
@@ -53,6 +55,10 @@ const workloads: Record<string, Workload> = {
   'cluster-voice': {
     description: 'voice across nodes: 100 1:1 calls, parties on 2 nodes + redis-server, vs one node (loss, p50/p99)',
     run: (args) => runClusterVoice(clusterVoiceOptionsFromArgs(args)),
+  },
+  cluster: {
+    description: 'fan-out over 2 parley nodes + Redis, beside 1 node and socket.io 4 + redis-adapter on 2 nodes: deliveries/s, CPU, bus traffic',
+    run: (args) => runCluster(clusterOptionsFromArgs(args)),
   },
 };
 

@@ -159,3 +159,11 @@ test('parley serve runs with duration flags with units and pings at the interval
   const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
   t.is(code, 0);
 });
+
+test('--proxy-protocol with --trusted-proxy becomes proxyProtocol; either alone or a bad address is a usage error', (t) => {
+  t.is(serveConfigFrom([]).proxyProtocol, undefined);
+  t.deepEqual(serveConfigFrom(['--proxy-protocol', '--trusted-proxy', '10.0.0.0/8, 127.0.0.1']).proxyProtocol, { trusted: ['10.0.0.0/8', '127.0.0.1'] });
+  t.throws(() => serveConfigFrom(['--proxy-protocol']), { message: /needs --trusted-proxy/ });
+  t.throws(() => serveConfigFrom(['--trusted-proxy', '127.0.0.1']), { message: /goes with --proxy-protocol/ });
+  t.throws(() => serveConfigFrom(['--proxy-protocol', '--trusted-proxy', 'lb.example']), { message: /not an address or CIDR/ });
+});

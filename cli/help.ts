@@ -54,8 +54,11 @@ Target (default: --embedded):
                            core; CPU is its thread's) or main: shares the load
                            clients' thread [worker]
   --plugins LIST           plugins of the embedded server [ping,channels,im,voip]
-  --target HOST:PORT       a running server instead; limits it enforces show up
-                           as errors, with the server flag to raise [off]
+  --target HOST:PORT[,HOST:PORT...]
+                           a running server instead, or several nodes of one
+                           cluster (clients go to them round robin); limits it
+                           enforces show up as errors, with the server flag to
+                           raise [off]
   --udp-port N             the target's voice relay UDP port [the TCP port]
   --server-pid PID         report that process's CPU seconds and peak RSS [off]
 

@@ -103,7 +103,11 @@ export function loadOptionsFrom(argv: string[]): { options: LoadOptions; thresho
   }
   const udpPort = port(v['udp-port'], 'udp-port', 1);
   if (v.target !== undefined) {
-    options.target = { ...hostPort(v.target, 'target'), udpPort };
+    // Several nodes of one cluster: clients go to them round robin.
+    const nodes = v.target.split(',').map((s) => s.trim()).filter(Boolean).map((s) => hostPort(s, 'target'));
+    if (nodes.length === 0) throw new UsageError('--target needs HOST:PORT[,HOST:PORT...]');
+    if (nodes.length > 1 && udpPort !== undefined) throw new UsageError('--udp-port goes with a single --target (each node of several relays voice on its TCP port)');
+    options.target = nodes.length === 1 ? { ...nodes[0]!, udpPort } : nodes;
   } else {
     if (udpPort !== undefined) throw new UsageError('--udp-port goes with --target');
     const names = (v.plugins ?? BUILTIN_PLUGIN_NAMES.join(','))

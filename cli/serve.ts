@@ -5,6 +5,7 @@ import { DEFAULT_PING_OPTIONS } from '../plugins/ping/options.js';
 import { DEFAULT_CHANNELS_OPTIONS } from '../plugins/channels/options.js';
 import { DEFAULT_VOIP_OPTIONS } from '../plugins/voip/options.js';
 import { BUILTIN_PLUGIN_NAMES, builtinPlugins, createServer, VoipPlugin, type BuiltinPluginName } from '../index.js';
+import { TrustedProxies } from '../core/proxy-protocol.js';
 import { defined, duration, flagLines, formatBytes, formatMs, num, parseFlags, port, UsageError, type FlagSpec } from './args.js';
 
 /** Log level of `parley serve` (the library's own default is quieter). */
@@ -82,6 +83,8 @@ export const SERVE_OPTIONS = {
   redis: { type: 'string', arg: 'URL', help: 'run as a cluster node over Redis, redis://host:port[/db]', shown: () => '$PARLEY_REDIS_URL, else off' },
   'redis-prefix': { type: 'string', arg: 'NAME', help: 'prefix of every Redis key and channel', shown: () => DEFAULT_REDIS_CLUSTER.prefix },
   'redis-lease': { type: 'string', arg: 'DURATION', help: "how long a killed node's users outlive it", shown: () => formatMs(DEFAULT_REDIS_CLUSTER.leaseMs) },
+  'proxy-protocol': { type: 'boolean', help: 'connections from --trusted-proxy start with a HAProxy PROXY header (v1 or v2)', shown: () => 'off' },
+  'trusted-proxy': { type: 'string', arg: 'ADDR[,ADDR...]', help: 'load balancers whose PROXY headers are believed (CIDR allowed)', shown: () => 'none' },
   'node-id': { type: 'string', arg: 'ID', help: "this node's id, unique in the cluster", shown: () => 'random' },
   help: { type: 'boolean', short: 'h', help: 'this help' },
 } as const satisfies Record<string, FlagSpec>;
@@ -125,6 +128,16 @@ export function serveConfigFrom(argv: string[]) {
     sendQueueBytes: whole('send-queue', 1024),
     handshakeTimeoutMs: duration(v['handshake-timeout'], 'handshake-timeout', { positive: true }),
   });
+  const trusted = (v['trusted-proxy'] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  if (v['proxy-protocol'] && trusted.length === 0) throw new UsageError('--proxy-protocol needs --trusted-proxy ADDR[,ADDR...]');
+  if (!v['proxy-protocol'] && trusted.length > 0) throw new UsageError('--trusted-proxy goes with --proxy-protocol');
+  for (const a of trusted) {
+    try {
+      new TrustedProxies([a]);
+    } catch {
+      throw new UsageError(`--trusted-proxy: '${a}' is not an address or CIDR block`);
+    }
+  }
   const dc = v['default-channel'];
   const udpBuffer = whole('udp-buffer', 1);
   const plugins = {
@@ -155,6 +168,7 @@ export function serveConfigFrom(argv: string[]) {
     level,
     hostname: v.hostname,
     statsMs: duration(v['stats-interval'], 'stats-interval') ?? 0,
+    proxyProtocol: trusted.length > 0 ? { trusted } : undefined,
     tls: v['tls-cert'] ? { certFile: v['tls-cert'], keyFile: v['tls-key']! } : undefined,
     cluster: clusterFlags(v.redis ?? process.env['PARLEY_REDIS_URL'], v['redis-prefix'], duration(v['redis-lease'], 'redis-lease', { positive: true }), v['node-id']),
     web: v['no-web'] !== true,
@@ -180,6 +194,7 @@ export async function serve(argv: string[]): Promise<number> {
     tls: c.tls ? { cert: readFileSync(c.tls.certFile), key: readFileSync(c.tls.keyFile) } : undefined,
     cluster: c.cluster,
     web: c.web,
+    proxyProtocol: c.proxyProtocol,
   });
   const addr = await server.listen({ host: c.host, port: c.port });
   // On stdout, for people and for scripts that wait for the port.

@@ -28,9 +28,11 @@ export class Connection implements Flushable {
     readonly socket: Socket,
     private readonly limits: Limits,
     private readonly batcher: WriteBatcher,
+    /** The client's address when not the socket's (a PROXY protocol header named it). */
+    peer?: { address: string; port: number },
   ) {
-    this.remoteAddress = normaliseIp(socket.remoteAddress ?? '');
-    this.remotePort = socket.remotePort ?? 0;
+    this.remoteAddress = normaliseIp(peer?.address ?? socket.remoteAddress ?? '');
+    this.remotePort = peer?.port ?? socket.remotePort ?? 0;
     socket.setNoDelay(true);
     const sink: ByteSink = {
       get bufferedBytes() {
@@ -80,6 +82,8 @@ export class Connection implements Flushable {
     socket.on('close', () => this.#finish('connection closed'));
     // The client half-closed (`nc -N`): answer what it sent, then close our side.
     socket.on('end', () => pump.requestEnd());
+    // A socket whose first bytes were read ahead (the PROXY protocol) waits paused, its bytes put back.
+    if (socket.isPaused()) socket.resume();
     if (first !== undefined) pump.push(first);
     // The client half-closed while its first bytes were awaited.
     if (socket.readableEnded) pump.requestEnd();

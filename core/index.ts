@@ -24,3 +24,5 @@ export * from './test-transport.js';
 export * from './list-lines.js';
 export * from './ws-gateway.js';
 export { webHandler, type WebHandlerOptions } from './web-handler.js';
+export * from './proxy-protocol.js';
+export type { ProxyProtocolOptions } from './proxy-gate.js';

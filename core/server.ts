@@ -31,6 +31,8 @@ import type { Server as HttpsServer } from 'node:https';
 import { Admission, type Refusal } from './admission.js';
 import { normaliseIp } from './connection.js';
 import type { Cluster, ClusterFactory } from './cluster/types.js';
+import { ProxyGate, type ProxyProtocolOptions } from './proxy-gate.js';
+import type { ProxyEndpoint } from './proxy-protocol.js';
 
 export interface ServerOptions {
   /** Plugins in start order. Default: none (the package's `createServer` defaults to all built-ins). */
@@ -58,12 +60,21 @@ export interface ServerOptions {
    * WebSocket clients at `/parley` are served either way, the page only when true.
    */
   web?: boolean;
+  /**
+   * Accept the HAProxy PROXY protocol (v1 and v2) from these proxies: their
+   * connections must start with a header, whose client address becomes the
+   * session's (per-IP limits, voice). A header from any other address is refused.
+   * Default: off.
+   */
+  proxyProtocol?: ProxyProtocolOptions;
 }
 
 /** One accepted TCP socket, from accept to close (TLS handshake included). */
 interface Accepted {
   readonly raw: net.Socket;
   readonly ip: string;
+  /** The client's address: the socket's, or the one its trusted proxy's PROXY header named. */
+  readonly peer: ProxyEndpoint;
   session?: Session;
   conn?: Connection;
   /** While the first bytes are awaited: gives the socket to the line protocol at once (timeout, close). */
@@ -121,6 +132,7 @@ export class ParleyServer {
   readonly #accepted = new Set<Accepted>();
   readonly #admission: Admission;
   readonly #tlsOptions: ServerOptions['tls'];
+  readonly #proxy: ProxyGate | undefined;
   #secureContext: tls.SecureContext | undefined;
   #net: net.Server | undefined;
   #early: { socket: net.Socket; rec: Accepted }[] | undefined;
@@ -143,6 +155,7 @@ export class ParleyServer {
     this.log = typeof options.logger === 'object' ? options.logger : createLogger(options.logger ?? 'warn');
     this.#tlsOptions = options.tls;
     this.#web = options.web ?? true;
+    this.#proxy = options.proxyProtocol ? new ProxyGate(options.proxyProtocol) : undefined;
     this.#admission = new Admission(this.limits, options.exemptLoopback ?? true);
     this.container = rootContainer.createChildContainer();
     const config = Object.freeze({ hostname: options.hostname ?? osHostname(), limits: this.limits, authenticate: options.authenticate });
@@ -384,7 +397,7 @@ export class ParleyServer {
 
   /** Open TCP sockets, from accept to close: TLS handshakes and refused sockets not yet closed included. */
   get socketCount(): number {
-    return this.#accepted.size;
+    return this.#accepted.size + (this.#proxy?.pending ?? 0);
   }
 
   /**
@@ -402,6 +415,7 @@ export class ParleyServer {
     const srv = this.#net;
     const listenerClosed = srv?.listening ? new Promise<void>((r) => srv.close(() => r())) : Promise.resolve();
     for (const e of this.#early ?? []) e.socket.destroy();
+    this.#proxy?.close();
     // Clients that sent nothing yet are line-protocol clients, told like the others;
     // sockets still in the TLS handshake, or plain HTTP, have no session to tell.
     for (const rec of this.#accepted) rec.settle?.();
@@ -436,13 +450,32 @@ export class ParleyServer {
       return;
     }
     raw.on('error', () => {});
-    const ip = normaliseIp(raw.remoteAddress ?? '');
+    const own = normaliseIp(raw.remoteAddress ?? '');
+    const proxy = this.#proxy;
+    if (proxy?.trusts(own)) {
+      // A trusted proxy's connections are admitted by the client address its header names.
+      proxy.readHeader(raw, own, {
+        accept: (peer) => this.#admitFrom(raw, secure, peer, false),
+        refuse: (reason) => this.#refuse(raw, reason, secure !== undefined),
+      });
+      return;
+    }
+    this.#admitFrom(raw, secure, { address: own, port: raw.remotePort ?? 0 }, proxy !== undefined);
+  }
+
+  /** Admission, handshake timer, then TLS or the connection, for a client at `peer`; `screen`: refuse a PROXY header. */
+  #admitFrom(raw: net.Socket, secure: tls.SecureContext | undefined, peer: ProxyEndpoint, screen: boolean): void {
+    if (this.#state !== 'listening' && this.#state !== 'new') {
+      raw.destroy();
+      return;
+    }
+    const ip = normaliseIp(peer.address);
     const refusal = this.#admission.admit(ip);
     if (refusal !== undefined) {
       this.#refuse(raw, refusal, secure !== undefined);
       return;
     }
-    const rec: Accepted = { raw, ip };
+    const rec: Accepted = { raw, ip, peer };
     this.#accepted.add(rec);
     const ms = this.limits.handshakeTimeoutMs;
     // From accept, TLS included: a client that never finishes the handshake, or never
@@ -461,6 +494,15 @@ export class ParleyServer {
       this.#accepted.delete(rec);
       this.#admission.release(ip);
     });
+    if (screen) {
+      this.#proxy!.screen(raw, { accept: () => this.#secure(raw, rec, secure), refuse: (reason) => this.#refuse(raw, reason, secure !== undefined) }, peer);
+      return;
+    }
+    this.#secure(raw, rec, secure);
+  }
+
+  /** TLS (when `secure`) and then the connection. */
+  #secure(raw: net.Socket, rec: Accepted, secure: tls.SecureContext | undefined): void {
     if (!secure) {
       this.#accept(raw, rec);
       return;
@@ -483,7 +525,7 @@ export class ParleyServer {
   }
 
   /** Tells a refused client why where the socket allows (plain TCP), then closes. */
-  #refuse(raw: net.Socket, reason: Refusal, secure: boolean): void {
+  #refuse(raw: net.Socket, reason: Refusal | string, secure: boolean): void {
     if (secure) {
       // Before a TLS handshake a text line would be noise; finishing one for a refused
       // client would spend the CPU the refusal is saving.
@@ -558,7 +600,7 @@ export class ParleyServer {
 
   /** A line-protocol client: its connection and session; `first` is what the sniffing read. */
   #open(socket: net.Socket, rec: Accepted, first?: Buffer): void {
-    const conn = new Connection(socket, this.limits, this.#batcher);
+    const conn = new Connection(socket, this.limits, this.#batcher, rec.peer);
     this.#connections.add(conn);
     const session = new Session(this.#nextId++, conn, this.limits.maxLineBytes);
     rec.conn = conn;

@@ -35,7 +35,7 @@ export function randomNodeId(): string {
 
 export class MemoryCluster implements Cluster {
   readonly nodeId: string;
-  readonly stats: ClusterStats = { published: 0, received: 0, channelReceived: 0, subscriptions: 0 };
+  readonly stats: ClusterStats = { published: 0, publishedBytes: 0, received: 0, receivedBytes: 0, channelReceived: 0, subscriptions: 0 };
   /** This node's channels and their local members. */
   protected readonly local = new LocalChannels();
   readonly #hub: MemoryHub;

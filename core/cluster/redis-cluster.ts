@@ -105,7 +105,12 @@ export class RedisCluster extends MemoryCluster {
     this.#sub.on('messageBuffer', (channel: Buffer, message: Buffer) => this.#message(channel.toString(), message));
   }
 
+  /** Both connections up and, after an outage, this node's state re-announced (until then a CONNECT would see a partial directory). */
   override get available(): boolean {
+    return this.#connected() && this.#syncing === undefined;
+  }
+
+  #connected(): boolean {
     return this.#cmd.status === 'ready' && this.#sub.status === 'ready';
   }
 
@@ -118,11 +123,13 @@ export class RedisCluster extends MemoryCluster {
     this.#beat.unref();
   }
 
+  #lastPublish: Promise<unknown> = Promise.resolve();
+
   override async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
     clearInterval(this.#beat);
-    if (this.available) {
+    if (this.#connected()) {
       try {
         this.#gone(await this.#cmd.parleyGoodbye(this.prefix, this.nodeId), this.nodeId);
         this.#publish(this.#allChannel, [this.nodeId, NODE_GONE, this.nodeId]);
@@ -130,6 +137,8 @@ export class RedisCluster extends MemoryCluster {
         this.host.log.warn('cluster: goodbye failed', err);
       }
     }
+    // The goodbye's USERLEAVE publishes go out before QUIT.
+    await this.#lastPublish;
     await Promise.all([this.#cmd, this.#sub].map((r) => r.quit().catch(() => r.disconnect())));
   }
 
@@ -246,12 +255,15 @@ export class RedisCluster extends MemoryCluster {
   }
 
   #publish(channel: string, msg: unknown[]): void {
+    const bytes = pack(msg);
     this.stats.published++;
-    this.#cmd.publish(channel, pack(msg)).catch(() => {});
+    this.stats.publishedBytes += bytes.length;
+    this.#lastPublish = this.#cmd.publish(channel, bytes).catch(() => 0);
   }
 
   #message(channel: string, raw: Buffer): void {
     this.stats.received++;
+    this.stats.receivedBytes += raw.length;
     let msg: unknown[];
     try {
       msg = unpack(raw) as unknown[];
@@ -339,7 +351,7 @@ export class RedisCluster extends MemoryCluster {
 
   /** Both connections are up again: re-announce (once at a time). */
   #reconnected(): void {
-    if (!this.#started || this.#stopped || !this.available) return;
+    if (!this.#started || this.#stopped || !this.#connected()) return;
     this.#syncing ??= this.#resync().finally(() => (this.#syncing = undefined));
   }
 

@@ -47,8 +47,12 @@ export interface LocalChannel {
 export interface ClusterStats {
   /** Messages this node put on the bus (publishes). */
   published: number;
+  /** Payload bytes of those publishes (0 on the in-memory cluster, which encodes nothing). */
+  publishedBytes: number;
   /** Bus messages this node received, of any kind. */
   received: number;
+  /** Payload bytes of those (0 on the in-memory cluster). */
+  receivedBytes: number;
   /** Of those, messages of a channel's traffic. */
   channelReceived: number;
   /** Channels this node is subscribed to right now. */

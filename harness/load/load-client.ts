@@ -12,7 +12,7 @@ import { createWebSocketStream, WebSocket } from 'ws';
 import { LineSplitter, LINE_TOO_LONG, parseServerLine, PROTOCOL_VERSION, type ServerMessage } from '../../core/index.js';
 import { bump } from './metrics.js';
 import type { LoadVoice } from './load-voice.js';
-import { nowUs, TWO32, type LoadContext } from './load-context.js';
+import { nowUs, TWO32, type LoadContext, type NodeEndpoint } from './load-context.js';
 
 const M = 0x4d;
 const S = 0x53;
@@ -45,6 +45,8 @@ export class LoadClient {
   closeReason: string | undefined;
 
   readonly #ctx: LoadContext;
+  /** The node this client connected to (its voice goes to that node's relay). */
+  readonly node: NodeEndpoint;
   /** A TCP socket, or a WebSocket as a stream (text messages in, text messages out). */
   readonly #socket: Duplex;
   readonly #splitter = new LineSplitter(1024 * 1024);
@@ -61,14 +63,16 @@ export class LoadClient {
   constructor(ctx: LoadContext, nick: string) {
     this.#ctx = ctx;
     this.nick = nick;
+    this.node = ctx.nextNode();
+    const { host: h, port } = this.node;
     let s: Duplex;
     if (ctx.transport === 'ws') {
-      const host = ctx.host.includes(':') ? `[${ctx.host}]` : ctx.host;
-      const ws = new WebSocket(`ws://${host}:${ctx.port}/parley`, { perMessageDeflate: false });
+      const host = h.includes(':') ? `[${h}]` : h;
+      const ws = new WebSocket(`ws://${host}:${port}/parley`, { perMessageDeflate: false });
       // Strings stay strings, so that each write is one text message (a Buffer would go as binary).
       s = createWebSocketStream(ws, { decodeStrings: false });
       ws.on('open', () => s.emit('connect'));
-    } else s = net.connect({ host: ctx.host, port: ctx.port, noDelay: true });
+    } else s = net.connect({ host: h, port, noDelay: true });
     this.#socket = s;
     s.on('connect', () => {
       this.state = 'handshake';

@@ -13,15 +13,22 @@ export function voiceNowMs(): number {
   return performance.timeOrigin + performance.now();
 }
 
-/** What every load client of one run shares. */
-export interface LoadContext {
+/** Where one client connects: a node's TCP port and its voice relay. */
+export interface NodeEndpoint {
   readonly host: string;
   readonly port: number;
-  /** The text transport of every client. */
-  readonly transport: 'tcp' | 'ws';
-  /** The voice relay's UDP address. */
   readonly udpHost: string;
   readonly udpPort: number;
+}
+
+/** What every load client of one run shares. */
+export interface LoadContext {
+  /** The target's nodes (one unless a cluster); clients take them round robin through `nextNode`. */
+  readonly nodes: readonly NodeEndpoint[];
+  /** The node for the next client to connect. */
+  nextNode(): NodeEndpoint;
+  /** The text transport of every client. */
+  readonly transport: 'tcp' | 'ws';
   /** Random letters in every nick and channel of this run. */
   readonly tag: string;
   readonly m: LoadMetrics;

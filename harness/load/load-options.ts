@@ -18,9 +18,21 @@ export interface EmbeddedOptions {
   thread?: 'worker' | 'main';
 }
 
+/** One node of a running server. */
+export interface LoadEndpoint {
+  host: string;
+  port: number;
+  /** Its voice relay's UDP port. Default: `port`. */
+  udpPort?: number;
+}
+
 export interface LoadOptions {
-  /** A running server. Without it, an embedded server is started in this process. */
-  target?: { host: string; port: number; udpPort?: number };
+  /**
+   * A running server, or several nodes of one cluster: clients are spread over
+   * them round robin (client i connects to node i mod n). Without it, an
+   * embedded server is started in this process.
+   */
+  target?: LoadEndpoint | readonly LoadEndpoint[];
   /** Options of the embedded server (ignored with `target`). */
   embedded?: EmbeddedOptions;
   /** Default 'chat'. */

@@ -87,12 +87,12 @@ export class LoadRun {
   /** What the scenario's clients share: the target, the counters, the measured window (set when the load starts). */
   #env(target: LoadTarget, voicePayloads: Buffer[]): ScenarioEnv {
     const o = this.#o;
+    const nodes = (target.nodes ?? [target]).map((n) => ({ host: n.host, port: n.port, udpHost: n.host, udpPort: n.udpPort ?? n.port }));
+    let next = 0;
     const ctx: LoadContext = {
-      host: target.host,
-      port: target.port,
+      nodes,
+      nextNode: () => nodes[next++ % nodes.length]!,
       transport: o.transport,
-      udpHost: target.host,
-      udpPort: target.udpPort ?? target.port,
       tag: runTag(),
       m: this.#m,
       measureStartUs: Infinity,

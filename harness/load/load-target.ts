@@ -11,8 +11,20 @@ import type { LoadTarget } from './report.js';
  * @param voice the scenario uses the voice relay: report its UDP port, and require voip on an embedded server
  */
 export async function startTarget(o: Pick<LoadOptions, 'target' | 'embedded'>, voice: boolean): Promise<{ target: LoadTarget; server?: EmbeddedServer }> {
-  if (o.target) {
-    return { target: { kind: 'remote', host: o.target.host, port: o.target.port, ...(voice ? { udpPort: o.target.udpPort ?? o.target.port } : {}) } };
+  const nodes = o.target === undefined ? [] : 'host' in o.target ? [o.target] : o.target;
+  if (o.target !== undefined && nodes.length === 0) throw new RangeError('target: at least one node');
+  if (nodes.length > 0) {
+    const first = nodes[0]!;
+    const udp = (n: { port: number; udpPort?: number }): { udpPort?: number } => (voice ? { udpPort: n.udpPort ?? n.port } : {});
+    return {
+      target: {
+        kind: 'remote',
+        host: first.host,
+        port: first.port,
+        ...udp(first),
+        ...(nodes.length > 1 ? { nodes: nodes.map((n) => ({ host: n.host, port: n.port, ...udp(n) })) } : {}),
+      },
+    };
   }
   const names = o.embedded?.plugins ?? BUILTIN_PLUGIN_NAMES;
   if (voice && !names.includes('voip')) throw new Error('voice scenarios need the voip plugin on the embedded server');

@@ -7,7 +7,7 @@
 import * as dgram from 'node:dgram';
 import { framePrefix } from '../../plugins/voip/voice-frame.js';
 import type { PayloadDecoder } from '../client/opus.js';
-import { digitsAfterLetters, TWO32, voiceNowMs, type LoadContext } from './load-context.js';
+import { digitsAfterLetters, TWO32, voiceNowMs, type LoadContext, type NodeEndpoint } from './load-context.js';
 import { bump } from './metrics.js';
 import { encodeLoadFrame } from './voice-frame-fast.js';
 
@@ -23,6 +23,8 @@ interface VoiceStream {
 
 export class LoadVoice {
   readonly #ctx: LoadContext;
+  /** The relay of the node this client is on. */
+  readonly #node: NodeEndpoint;
   readonly #socket: dgram.Socket;
   readonly #prefix: Buffer;
   readonly #streams = new Map<number, VoiceStream>();
@@ -31,8 +33,9 @@ export class LoadVoice {
   #seq = 0;
   #closed = false;
 
-  private constructor(ctx: LoadContext, socket: dgram.Socket, key: string, nick: string) {
+  private constructor(ctx: LoadContext, socket: dgram.Socket, key: string, nick: string, node: NodeEndpoint) {
     this.#ctx = ctx;
+    this.#node = node;
     this.#socket = socket;
     this.#prefix = framePrefix(key, nick);
     socket.on('message', (buf) => this.#onFrame(buf));
@@ -40,7 +43,7 @@ export class LoadVoice {
   }
 
   /** Binds a udp4 socket on any port. */
-  static async open(ctx: LoadContext, key: string, nick: string): Promise<LoadVoice> {
+  static async open(ctx: LoadContext, key: string, nick: string, node: NodeEndpoint = ctx.nodes[0]!): Promise<LoadVoice> {
     const socket = dgram.createSocket('udp4');
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);
@@ -49,7 +52,7 @@ export class LoadVoice {
         resolve();
       });
     });
-    return new LoadVoice(ctx, socket, key, nick);
+    return new LoadVoice(ctx, socket, key, nick, node);
   }
 
   /** Frames with a payload sent so far (the next frame's seq). */
@@ -91,7 +94,7 @@ export class LoadVoice {
 
   #send(payload: Buffer, seq: number, ts: number): void {
     if (this.#closed) return;
-    this.#socket.send(encodeLoadFrame(this.#prefix, seq, ts, payload), this.#ctx.udpPort, this.#ctx.udpHost);
+    this.#socket.send(encodeLoadFrame(this.#prefix, seq, ts, payload), this.#node.udpPort, this.#node.udpHost);
   }
 
   #onFrame(buf: Buffer): void {

@@ -23,6 +23,8 @@ export interface LoadTarget {
   tuning?: string;
   /** Embedded only: its plugins. */
   plugins?: string[];
+  /** Remote with several nodes: every node, clients spread over them round robin (`host`/`port` is the first). */
+  nodes?: { host: string; port: number; udpPort?: number }[];
 }
 
 export interface VoiceResult {
@@ -278,7 +280,8 @@ export function formatReport(r: LoadResult, thresholds?: LoadThresholds): string
     `parley load: ${r.scenario}${r.transport === 'ws' ? ' over WebSocket' : ''}, ${who.join(', ')}; ${fmt(r.durationS, 2)} s measured after ${fmt(r.warmupS, 2)} s warm-up`,
   );
   const t = r.target;
-  out.push(`target: ${t.kind} ${t.host}:${t.port}${t.udpPort !== undefined ? ` (udp ${t.udpPort})` : ''}${t.tuning ? `, tuned for load: ${t.tuning}` : ''}`);
+  const where = t.nodes ? `${t.nodes.map((n) => `${n.host}:${n.port}`).join(', ')} (${t.nodes.length} nodes, clients round robin)` : `${t.host}:${t.port}`;
+  out.push(`target: ${t.kind} ${where}${t.udpPort !== undefined && !t.nodes ? ` (udp ${t.udpPort})` : ''}${t.tuning ? `, tuned for load: ${t.tuning}` : ''}`);
   out.push('');
   const rows: string[][] = [];
   if (text) rows.push(latencyRow(churn ? 'Notice (ms)' : 'Latency (ms)', r.latencyMs));

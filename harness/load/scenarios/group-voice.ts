@@ -21,7 +21,7 @@ export function groupVoicePart(env: ScenarioEnv, offset: number, count: number, 
     client.write(`TALK ${ch}: JOIN\n`);
     const msg = await joined;
     if (msg.type !== 'TALK') return;
-    client.voice = await LoadVoice.open(env.ctx, msg.key, client.nick);
+    client.voice = await LoadVoice.open(env.ctx, msg.key, client.nick, client.node);
     client.voice.bind();
   }
 

@@ -27,7 +27,7 @@ export function voicePart(env: ScenarioEnv, offset: number, count: number): Part
       latch(i).done();
       const msg = await req;
       if (msg.type !== 'TALK') return;
-      client.voice = await LoadVoice.open(env.ctx, msg.key, client.nick);
+      client.voice = await LoadVoice.open(env.ctx, msg.key, client.nick, client.node);
       client.voice.bind();
       client.write(`TALK ${peer} ${msg.key}: ACCEPT\n`);
       return;
@@ -40,7 +40,7 @@ export function voicePart(env: ScenarioEnv, offset: number, count: number): Part
     const msg = await echo;
     if (msg.type !== 'TALK') return;
     const key = msg.key;
-    client.voice = await LoadVoice.open(env.ctx, key, client.nick);
+    client.voice = await LoadVoice.open(env.ctx, key, client.nick, client.node);
     client.voice.bind();
     await client.waitFor((m) => m.type === 'TALK' && m.event === 'ACCEPTED' && m.key === key, timeout);
   }
