@@ -55,7 +55,7 @@ export function clusterVoiceOptionsFromArgs(args: ParsedArgs): ClusterVoiceOptio
     drainS: numFlag(args, 'drain', d.drainS, { int: false }),
     runs: numFlag(args, 'runs', d.runs, { min: 1 }),
     quietWaitS: numFlag(args, 'quiet-wait', d.quietWaitS, { int: false }),
-    redisServer: strFlag(args, 'redis-server') ?? process.env['REDIS_SERVER'] ?? d.redisServer,
+    redisServer: strFlag(args, 'redis-server') ?? process.env.REDIS_SERVER ?? d.redisServer,
     nodeBCpu: numFlag(args, 'node-b-cpu', d.nodeBCpu, { min: -1 }),
   };
 }

@@ -354,7 +354,7 @@ export async function runCluster(o: ClusterBenchOptions): Promise<ClusterReport>
   if (bus) {
     console.log(
       `bus (parley cluster): ${fmtInt(bus.publishes)} publishes for ${fmtInt(bus.chatMessages)} chat messages = ${fmt(bus.publishesPerChatMessage, 3)} per message, ` +
-        `${fmt(bus.publishedBytesPerChatMessage, 1)} bytes per message; received n0 ${fmtInt(bus.receivedPerNode['n0'])}, n1 ${fmtInt(bus.receivedPerNode['n1'])}; ` +
+        `${fmt(bus.publishedBytesPerChatMessage, 1)} bytes per message; received n0 ${fmtInt(bus.receivedPerNode.n0)}, n1 ${fmtInt(bus.receivedPerNode.n1)}; ` +
         `node with no member in the channel: ${bus.idleNode.received} bus messages received (${bus.idleNode.channelReceived} of channel traffic, ${bus.idleNode.receivedBytes} bytes)`,
     );
   }

@@ -143,7 +143,7 @@ const linePrefix = `MSG ${channel}: `;
 /** The batch as one write; a backed-up socket holds its sender until 'drain'. */
 function writeBatch(s: number, n: number, ts: number): void {
   let str = '';
-  for (let k = 0; k < n; k++) str += linePrefix + load.nextPayload(s, ts) + '\n';
+  for (let k = 0; k < n; k++) str += `${linePrefix + load.nextPayload(s, ts)}\n`;
   const sock = load.clients[s]!.socket;
   if (!sock.write(Buffer.from(str, 'latin1'))) {
     load.drainWait[s] = 1;

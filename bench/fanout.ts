@@ -378,7 +378,7 @@ export async function runFanout(o: FanoutOptions): Promise<FanoutReport> {
   if (o.out === '') return report;
   const out = o.out ?? path.join(ROOT_DIR, '.bench-results', 'fanout.json');
   fs.mkdirSync(path.dirname(out), { recursive: true });
-  fs.writeFileSync(out, JSON.stringify(report, null, 2) + '\n');
+  fs.writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
   console.log(`results written to ${path.relative(process.cwd(), out) || out}`);
   return report;
 }

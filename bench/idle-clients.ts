@@ -109,7 +109,12 @@ function startTcp(i: number): void {
     if (c === 80 && line.startsWith('PING')) {
       sock.write(`PONG${line.slice(4)}\n`);
     } else if (c === 74 && state < 3 && line.startsWith('JOINED')) {
-      if (line.slice(line.indexOf(':') + 1).trim().toLowerCase() === channel.toLowerCase()) {
+      if (
+        line
+          .slice(line.indexOf(':') + 1)
+          .trim()
+          .toLowerCase() === channel.toLowerCase()
+      ) {
         state = 3;
         onLoggedIn();
       }
@@ -186,5 +191,5 @@ if (boolFlag(args, 'parent-stdin')) {
   process.stdin.on('end', quit);
   process.stdin.on('close', quit);
   process.stdin.on('error', quit);
-  }
+}
 startMore();

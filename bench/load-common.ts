@@ -213,8 +213,7 @@ export class FanoutLoad<C extends FanoutClient> {
     const { nClients, nSenders, nMessages, timeoutS, payloadBytes } = o;
     if (nSenders > nClients) o.cli.usageError('--senders must be <= --clients');
     // Longest payload header: "<µs> <sender>.<seq> "; the time is bounded by the timeout.
-    const maxHeader =
-      String(Math.ceil((timeoutS + 10) * 1e6)).length + 1 + String(nSenders - 1).length + 1 + String(nMessages - 1).length + 1;
+    const maxHeader = String(Math.ceil((timeoutS + 10) * 1e6)).length + 1 + String(nSenders - 1).length + 1 + String(nMessages - 1).length + 1;
     if (payloadBytes < maxHeader) o.cli.usageError(`--payload must be >= ${maxHeader} bytes for this workload`);
     this.expectedTotal = nSenders * nMessages * (nClients - 1);
     this.measuring = o.warmupMsgs === 0;
@@ -442,7 +441,7 @@ export class FanoutLoad<C extends FanoutClient> {
       ...(error !== undefined ? { error } : {}),
     };
     const code = complete ? 0 : 2;
-    process.stdout.write(JSON.stringify(result) + '\n', () => {
+    process.stdout.write(`${JSON.stringify(result)}\n`, () => {
       if (o.controlStdin && this.started) this.control.exitAtEnd(code);
       else this.exit(code);
     });

@@ -57,7 +57,6 @@ export function cpuWindow(a: CpuTimes | undefined, b: CpuTimes | undefined): Cpu
   return { busy, otherCores: wall > 0 ? Math.max(0, other) / wall : 0 };
 }
 
-
 /**
  * Waits (up to maxWaitS) until processes other than this one used less than
  * `thresholdCores` of CPU over a 1 s window; returns the last window's figure. Benchmarks

@@ -168,18 +168,30 @@ async function measure(kind: ServerKind, o: MemoryOptions, procs: number): Promi
     for (let i = 0; i < procs; i++) {
       const n = Math.min(per, o.connections - i * per);
       if (n <= 0) break;
-      const c = new BenchChild(`idle-clients ${i}`, process.execPath, [
-        path.join(DIST_DIR, 'bench', 'idle-clients.js'),
-        '--kind', kind.name,
-        '--port', String(server.port),
-        '--count', String(n),
-        '--first', String(i * per),
-        '--concurrency', String(Math.max(1, Math.ceil(o.concurrency / procs))),
-        '--local-addrs', String(o.localAddrs),
-        '--timeout', String(o.connectTimeoutS),
-        '--parent-stdin',
-        ...(barrier ? ['--barrier', '--wave', String(Math.ceil(o.wave / procs))] : []),
-      ], { cwd: ROOT_DIR });
+      const c = new BenchChild(
+        `idle-clients ${i}`,
+        process.execPath,
+        [
+          path.join(DIST_DIR, 'bench', 'idle-clients.js'),
+          '--kind',
+          kind.name,
+          '--port',
+          String(server.port),
+          '--count',
+          String(n),
+          '--first',
+          String(i * per),
+          '--concurrency',
+          String(Math.max(1, Math.ceil(o.concurrency / procs))),
+          '--local-addrs',
+          String(o.localAddrs),
+          '--timeout',
+          String(o.connectTimeoutS),
+          '--parent-stdin',
+          ...(barrier ? ['--barrier', '--wave', String(Math.ceil(o.wave / procs))] : []),
+        ],
+        { cwd: ROOT_DIR },
+      );
       clients.push(c);
       if (barrier) {
         opened.push(
@@ -290,7 +302,21 @@ export async function runMemory(o: MemoryOptions): Promise<MemoryReport> {
   console.log('');
   const mb = (kb: number | null): string => fmt(kb === null ? null : kb / 1024, 1);
   printTable(
-    ['server', 'conns', 'KiB/conn', 'KiB/conn no GC', 'heap KiB/conn', 'ext KiB/conn', 'base RSS MB', 'settled MB', 'after GC MB', 'peak MB', 'login s', 'srv CPU s', 'note'],
+    [
+      'server',
+      'conns',
+      'KiB/conn',
+      'KiB/conn no GC',
+      'heap KiB/conn',
+      'ext KiB/conn',
+      'base RSS MB',
+      'settled MB',
+      'after GC MB',
+      'peak MB',
+      'login s',
+      'srv CPU s',
+      'note',
+    ],
     results.map((r) => [
       r.kind,
       fmtInt(r.connections),

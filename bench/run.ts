@@ -66,7 +66,7 @@ async function main(): Promise<number> {
   installCleanupHooks();
   const args = parseArgs(process.argv.slice(2));
   if (args.flags.has('help')) {
-    console.log('usage: node dist/bench/run.js [all|' + Object.keys(workloads).join('|') + '] [flags]');
+    console.log(`usage: node dist/bench/run.js [all|${Object.keys(workloads).join('|')}] [flags]`);
     for (const [name, w] of Object.entries(workloads)) console.log(`  ${name.padEnd(9)} ${w.description}`);
     console.log('flags: see bench/README.md');
     return 0;

@@ -30,7 +30,12 @@ class Client extends FanoutClient {
 
   constructor(idx: number) {
     super(idx, o);
-    this.socket = io(`http://${host}:${o.ports[idx % o.ports.length] ?? port}`, { transports: ['websocket'], forceNew: true, reconnection: false, timeout: connectTimeoutS * 1000 });
+    this.socket = io(`http://${host}:${o.ports[idx % o.ports.length] ?? port}`, {
+      transports: ['websocket'],
+      forceNew: true,
+      reconnection: false,
+      timeout: connectTimeoutS * 1000,
+    });
     this.socket.on('joined', () => {
       if (this.joined) return;
       this.joined = true;

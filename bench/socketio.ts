@@ -126,9 +126,7 @@ export async function runSocketio(o: SocketioOptions, earlier?: FanoutReport): P
   let paced: SocketioReport['paced'];
   if (o.pacedRate > 0) {
     const deliveries = o.fanout.senders * o.pacedMessages * (o.fanout.clients - 1);
-    console.log(
-      `\nparley paced at ${fmtInt(o.pacedRate)} deliveries/s (${o.pacedMessages} messages per sender, ~${fmt(deliveries / o.pacedRate, 1)} s):`,
-    );
+    console.log(`\nparley paced at ${fmtInt(o.pacedRate)} deliveries/s (${o.pacedMessages} messages per sender, ~${fmt(deliveries / o.pacedRate, 1)} s):`);
     await waitForQuietMachine(20);
     const pr = await runFanout({ ...o.fanout, only: 'parley', kinds: undefined, rate: o.pacedRate, messages: o.pacedMessages, runs: 1, out: '' });
     const run = pr.kinds.find((k) => k.kind === 'parley')?.median;

@@ -38,7 +38,7 @@ export function machineInfo(): { cpus: number; model: string; node: string; pinn
 export function writeResults(name: string, report: unknown, out?: string): string {
   const file = out ?? path.join(ROOT_DIR, '.bench-results', `${name}.json`);
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, JSON.stringify(report, null, 2) + '\n');
+  fs.writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
   console.log(`results written to ${path.relative(process.cwd(), file) || file}`);
   return file;
 }

@@ -144,7 +144,7 @@ for (let i = 0; i < nCalls; i++) {
       tcp: undefined,
       seq: 0,
       sentInPhase: 0,
-      offset: ((idx * 0.6180339887) % 1 + 1) % 1,
+      offset: (((idx * 0.6180339887) % 1) + 1) % 1,
       verified: false,
       lastTransit: NaN,
       jitter: 0,
@@ -249,7 +249,7 @@ function onFrame(p: Party, buf: Buffer): void {
 function fail(msg: string): void {
   if (finished) return;
   finished = true;
-  process.stdout.write(JSON.stringify({ error: msg }) + '\n', () => exit(2));
+  process.stdout.write(`${JSON.stringify({ error: msg })}\n`, () => exit(2));
 }
 
 function exit(code: number): void {
@@ -346,7 +346,7 @@ class Client {
   }
 
   write(line: string): void {
-    this.party.tcp!.write(line + '\n');
+    this.party.tcp!.write(`${line}\n`);
   }
 
   waitFor(test: (l: string) => boolean): Promise<string> {
@@ -627,7 +627,7 @@ function finish(): void {
     talksEnded: ended,
     tcpBytesDuringLoad,
   };
-  process.stdout.write(JSON.stringify(result) + '\n', () => {
+  process.stdout.write(`${JSON.stringify(result)}\n`, () => {
     if (!controlStdin) exit(0);
     // Wait for END (or stdin closing) so the orchestrator reads the server first.
     control.exitAtEnd(0);

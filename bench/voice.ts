@@ -164,21 +164,37 @@ async function runOnce(
   let unsubscribe: (() => void) | undefined;
   try {
     const setupTimeoutS = 30 + calls / 20;
-    load = new BenchChild('voice-load', process.execPath, [
-      path.join(DIST_DIR, 'bench', 'voice-load.js'),
-      '--mode', kind.name === 'parley' ? 'parley' : 'bare',
-      '--port', String(server.port),
-      '--calls', String(calls),
-      '--rates', rates.join(','),
-      '--payload', String(o.payload),
-      '--warmup', String(warmupS),
-      '--settle', String(settleS),
-      '--duration', String(durationS),
-      '--drain', String(o.drainS),
-      '--udp-buffer', String(o.udpBuffer),
-      '--setup-timeout', String(setupTimeoutS),
-      '--control-stdin',
-    ], { cpu: 1, cwd: ROOT_DIR });
+    load = new BenchChild(
+      'voice-load',
+      process.execPath,
+      [
+        path.join(DIST_DIR, 'bench', 'voice-load.js'),
+        '--mode',
+        kind.name === 'parley' ? 'parley' : 'bare',
+        '--port',
+        String(server.port),
+        '--calls',
+        String(calls),
+        '--rates',
+        rates.join(','),
+        '--payload',
+        String(o.payload),
+        '--warmup',
+        String(warmupS),
+        '--settle',
+        String(settleS),
+        '--duration',
+        String(durationS),
+        '--drain',
+        String(o.drainS),
+        '--udp-buffer',
+        String(o.udpBuffer),
+        '--setup-timeout',
+        String(setupTimeoutS),
+        '--control-stdin',
+      ],
+      { cpu: 1, cwd: ROOT_DIR },
+    );
 
     // Server CPU at the measured windows' edges.
     const cpuAt = new Map<string, { cpu: number | undefined; t: number; machine: CpuTimes | undefined }>();
@@ -380,7 +396,21 @@ export async function runVoice(o: VoiceOptions): Promise<VoiceReport> {
 
   // ---- report -------------------------------------------------------------------------
   console.log('');
-  const header = ['server', 'K', 'frames/s', 'loss %', 'p50 ms', 'p99 ms', 'jitter ms', 'srv µs/frame', 'srv CPU %', 'CPU0 busy %', 'peak RSS MB', 'load CPU %', 'note'];
+  const header = [
+    'server',
+    'K',
+    'frames/s',
+    'loss %',
+    'p50 ms',
+    'p99 ms',
+    'jitter ms',
+    'srv µs/frame',
+    'srv CPU %',
+    'CPU0 busy %',
+    'peak RSS MB',
+    'load CPU %',
+    'note',
+  ];
   const rows: string[][] = [];
   for (const name of Object.keys(skipped)) rows.push([name, '', '', '', '', '', '', '', '', '', '', '', `skipped: ${skipped[name]}`]);
   for (const r of paced) rows.push(voiceRow(r, String(r.calls), r.phases[0]));
@@ -394,11 +424,19 @@ export async function runVoice(o: VoiceOptions): Promise<VoiceReport> {
   for (const calls of o.calls) {
     const b = find('bare', calls);
     const p = find('parley', calls);
-    const x = { calls, fps: ratio(p?.relayedFps, b?.relayedFps), cpuPerFrame: ratio(p?.serverCpuUsPerFrame, b?.serverCpuUsPerFrame), p99: ratio(p?.p99Ms, b?.p99Ms) };
+    const x = {
+      calls,
+      fps: ratio(p?.relayedFps, b?.relayedFps),
+      cpuPerFrame: ratio(p?.serverCpuUsPerFrame, b?.serverCpuUsPerFrame),
+      p99: ratio(p?.p99Ms, b?.p99Ms),
+    };
     pacedRatios.push(x);
     rrows.push([String(calls), fmt(x.fps, 2), fmt(x.cpuPerFrame, 2), fmt(x.p99, 2)]);
   }
-  printTable(['parley/bare at K', 'frames/s', 'CPU/frame', 'p99'], rrows.map((r) => [...r, '']));
+  printTable(
+    ['parley/bare at K', 'frames/s', 'CPU/frame', 'p99'],
+    rrows.map((r) => [...r, '']),
+  );
 
   if (o.saturation && saturation.length > 0) {
     console.log('');
@@ -451,14 +489,7 @@ export async function runVoice(o: VoiceOptions): Promise<VoiceReport> {
   // load generator capped both and the capacity estimates are compared instead.
   const bothBound = satB?.cpuBound === true && satP?.cpuBound === true;
   const satRatio = bothBound ? ratio(satP?.maxRelayedFps, satB?.maxRelayedFps) : ratio(satP?.capacityEstFps, satB?.capacityEstFps);
-  addTarget(
-    bothBound ? 'parley/bare saturation frames/s' : 'parley/bare saturation (capacity estimate)',
-    satRatio,
-    '>= 0.7x',
-    (v) => v >= 0.7,
-    2,
-    'x',
-  );
+  addTarget(bothBound ? 'parley/bare saturation frames/s' : 'parley/bare saturation (capacity estimate)', satRatio, '>= 0.7x', (v) => v >= 0.7, 2, 'x');
   const measuredRatio = ratio(satP?.maxRelayedFps, satB?.maxRelayedFps);
   if (!bothBound && measuredRatio !== null) {
     console.log(`(measured max relayed frames/s parley/bare ${measuredRatio.toFixed(2)}x, but not both relays were CPU-bound)`);

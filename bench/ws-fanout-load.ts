@@ -148,7 +148,7 @@ const linePrefix = `MSG ${channel}: `;
 /** The batch as one text message; a backed-up socket holds its sender until its buffer empties. */
 function writeBatch(s: number, n: number, ts: number): void {
   let str = '';
-  for (let k = 0; k < n; k++) str += linePrefix + load.nextPayload(s, ts) + '\n';
+  for (let k = 0; k < n; k++) str += `${linePrefix + load.nextPayload(s, ts)}\n`;
   const sock = load.clients[s]!.socket;
   sock.send(str);
   if (sock.bufferedAmount > SEND_HIGH_WATER) {

@@ -84,7 +84,7 @@ export function num(value: string | undefined, flag: string, opts: { min?: numbe
   return n;
 }
 
-const UNIT_MS: Record<string, number> = { us: 0.001, 'µs': 0.001, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const UNIT_MS: Record<string, number> = { us: 0.001, µs: 0.001, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 /**
  * A duration to milliseconds: `500ms`, `10s`, `2m`, `1h`, `250us`, or a bare
@@ -93,7 +93,10 @@ const UNIT_MS: Record<string, number> = { us: 0.001, 'µs': 0.001, ms: 1, s: 100
 export function duration(value: string | undefined, flag: string, opts: { bare?: 's' | 'ms'; positive?: boolean } = {}): number | undefined {
   if (value === undefined) return undefined;
   const m = /^\s*(\d+(?:\.\d*)?|\.\d+)\s*(us|µs|ms|s|m|h)?\s*$/.exec(value);
-  if (!m) throw new UsageError(`--${flag} expects a duration such as 500ms, 10s, 2m or 1h (a bare number is ${opts.bare === 'ms' ? 'milliseconds' : 'seconds'}), got '${value}'`);
+  if (!m)
+    throw new UsageError(
+      `--${flag} expects a duration such as 500ms, 10s, 2m or 1h (a bare number is ${opts.bare === 'ms' ? 'milliseconds' : 'seconds'}), got '${value}'`,
+    );
   const ms = Number(m[1]) * UNIT_MS[m[2] ?? opts.bare ?? 's']!;
   if (opts.positive && ms <= 0) throw new UsageError(`--${flag} must be above 0, got ${value}`);
   return ms;
@@ -145,5 +148,5 @@ export function flagLines(specs: Record<string, FlagSpec>, width = 30): string {
     const shown = s.shown ? ` [${s.shown()}]` : '';
     lines.push(`${left.padEnd(width)} ${s.help ?? ''}${shown}`);
   }
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }

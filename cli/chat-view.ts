@@ -12,9 +12,9 @@ import type { ClientCommand, ServerMessage } from '../core/actions.js';
 export function visible(text: string): string {
   return text.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => {
     const code = c.charCodeAt(0);
-    if (code < 0x20) return '^' + String.fromCharCode(code + 64);
+    if (code < 0x20) return `^${String.fromCharCode(code + 64)}`;
     if (code === 0x7f) return '^?';
-    return '\\x' + code.toString(16);
+    return `\\x${code.toString(16)}`;
   });
 }
 
@@ -39,7 +39,7 @@ export function useColor(isTTY: boolean | undefined, env: NodeJS.ProcessEnv = pr
 
 /** The input prompt: the current channel, if any, and the nick. */
 export function promptFor(nick: string, current: string | undefined, paint: Paint = NO_COLORS): string {
-  return `${current ? paint.cyan(visible(current)) + ' ' : ''}${paint.bold(visible(nick))}> `;
+  return `${current ? `${paint.cyan(visible(current))} ` : ''}${paint.bold(visible(nick))}> `;
 }
 
 /**
@@ -55,7 +55,7 @@ export function renderMessage(m: ServerMessage, me: string, paint: Paint = NO_CO
     case 'MSG': {
       if (!m.recipient.startsWith('#')) return paint.magenta(safe);
       const prefix = visible(`[${m.recipient}] <${m.sender}>`);
-      return paint.cyan(visible(`[${m.recipient}]`)) + ' ' + paint.bold(visible(`<${m.sender}>`)) + safe.slice(prefix.length);
+      return `${paint.cyan(visible(`[${m.recipient}]`))} ${paint.bold(visible(`<${m.sender}>`))}${safe.slice(prefix.length)}`;
     }
     case 'ERROR':
       return paint.red(safe);

@@ -11,7 +11,10 @@ import { COLORS, NO_COLORS, parseInput, promptFor, renderMessage, useColor, visi
 const MAIN = join(__dirname, 'main.js');
 
 /** `parley chat` as a child process; `seen` waits (bounded) for text on its stdout. */
-function spawnChat(t: ExecutionContext, args: string[]): { child: ChildProcessWithoutNullStreams; out: () => string; err: () => string; seen: (text: string) => Promise<void>; exit: Promise<number | null> } {
+function spawnChat(
+  t: ExecutionContext,
+  args: string[],
+): { child: ChildProcessWithoutNullStreams; out: () => string; err: () => string; seen: (text: string) => Promise<void>; exit: Promise<number | null> } {
   const child = spawn(process.execPath, [MAIN, 'chat', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
   t.teardown(() => child.kill());
   let out = '';

@@ -51,12 +51,12 @@ export async function chat(argv: string[], input: In = process.stdin, output: Ou
   /** Prints a line without breaking the one being typed: clear it, print, redraw the prompt and the typed text. */
   const print = (line: string): void => {
     if (!terminal) {
-      output.write(line + '\n');
+      output.write(`${line}\n`);
       return;
     }
     readline.cursorTo(output, 0);
     readline.clearLine(output, 0);
-    output.write(line + '\n');
+    output.write(`${line}\n`);
     rl.prompt(true);
   };
 

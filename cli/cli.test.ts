@@ -75,7 +75,14 @@ test('--version and -v print the package version; -h and --help work on every co
     t.is(r.code, 0);
     t.is(r.stdout, `parley ${pkg.version}\n`);
   }
-  for (const args of [['-h'], ['--help'], ...['serve', 'load', 'chat'].flatMap((c) => [[c, '-h'], [c, '--help']])]) {
+  for (const args of [
+    ['-h'],
+    ['--help'],
+    ...['serve', 'load', 'chat'].flatMap((c) => [
+      [c, '-h'],
+      [c, '--help'],
+    ]),
+  ]) {
     const r = await parley(args);
     t.is(r.code, 0, args.join(' '));
     t.regex(r.stdout, /^(Usage|parley: a chat server)/, args.join(' '));
@@ -125,9 +132,30 @@ test('serve flags become createServer options; flags left out leave the library 
   t.deepEqual(none.limits, {});
   t.deepEqual(none.plugins, { ping: {}, channels: {}, voip: {} });
   const c = serveConfigFrom([
-    '--ping-interval', '500ms', '--ping-timeout', '2m', '--handshake-timeout', '1.5', '--talk-timeout', '1h',
-    '--max-connections', '0', '--connect-rate', '2.5', '--connect-burst', '3', '--max-channels', '7',
-    '--voice-max-frame', '900', '--voice-rate', '60', '--voice-burst', '5', '--default-channel', 'none',
+    '--ping-interval',
+    '500ms',
+    '--ping-timeout',
+    '2m',
+    '--handshake-timeout',
+    '1.5',
+    '--talk-timeout',
+    '1h',
+    '--max-connections',
+    '0',
+    '--connect-rate',
+    '2.5',
+    '--connect-burst',
+    '3',
+    '--max-channels',
+    '7',
+    '--voice-max-frame',
+    '900',
+    '--voice-rate',
+    '60',
+    '--voice-burst',
+    '5',
+    '--default-channel',
+    'none',
   ]);
   t.deepEqual(c.plugins.ping, { intervalMs: 500, timeoutMs: 120_000 });
   t.deepEqual(c.plugins.channels, { defaultChannel: null, maxChannels: 7 });

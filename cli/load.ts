@@ -104,9 +104,14 @@ export function loadOptionsFrom(argv: string[]): { options: LoadOptions; thresho
   const udpPort = port(v['udp-port'], 'udp-port', 1);
   if (v.target !== undefined) {
     // Several nodes of one cluster: clients go to them round robin.
-    const nodes = v.target.split(',').map((s) => s.trim()).filter(Boolean).map((s) => hostPort(s, 'target'));
+    const nodes = v.target
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
+      .map((s) => hostPort(s, 'target'));
     if (nodes.length === 0) throw new UsageError('--target needs HOST:PORT[,HOST:PORT...]');
-    if (nodes.length > 1 && udpPort !== undefined) throw new UsageError('--udp-port goes with a single --target (each node of several relays voice on its TCP port)');
+    if (nodes.length > 1 && udpPort !== undefined)
+      throw new UsageError('--udp-port goes with a single --target (each node of several relays voice on its TCP port)');
     options.target = nodes.length === 1 ? { ...nodes[0]!, udpPort } : nodes;
   } else {
     if (udpPort !== undefined) throw new UsageError('--udp-port goes with --target');
@@ -160,9 +165,9 @@ export async function load(argv: string[]): Promise<number> {
   try {
     const result = await harness.run();
     if (tty && !jsonToStdout) err.write('\r\x1b[K');
-    if (jsonToStdout) process.stdout.write(JSON.stringify(result) + '\n');
+    if (jsonToStdout) process.stdout.write(`${JSON.stringify(result)}\n`);
     else {
-      if (json !== undefined) await writeFile(json, JSON.stringify(result, null, 2) + '\n');
+      if (json !== undefined) await writeFile(json, `${JSON.stringify(result, null, 2)}\n`);
       process.stdout.write(formatReport(result, thresholds));
     }
     const failed = checkThresholds(result, thresholds);

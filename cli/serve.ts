@@ -1,6 +1,17 @@
 /** `parley serve`: run a server until SIGINT/SIGTERM. */
 import { readFileSync } from 'node:fs';
-import { createLogger, DEFAULT_HOST, DEFAULT_LIMITS, DEFAULT_PORT, LOG_LEVELS, DEFAULT_REDIS_CLUSTER, redisCluster, type ClusterFactory, type Limits, type LogLevel } from '../core/index.js';
+import {
+  createLogger,
+  DEFAULT_HOST,
+  DEFAULT_LIMITS,
+  DEFAULT_PORT,
+  LOG_LEVELS,
+  DEFAULT_REDIS_CLUSTER,
+  redisCluster,
+  type ClusterFactory,
+  type Limits,
+  type LogLevel,
+} from '../core/index.js';
 import { DEFAULT_PING_OPTIONS } from '../plugins/ping/options.js';
 import { DEFAULT_CHANNELS_OPTIONS } from '../plugins/channels/options.js';
 import { DEFAULT_VOIP_OPTIONS } from '../plugins/voip/options.js';
@@ -128,7 +139,10 @@ export function serveConfigFrom(argv: string[]) {
     sendQueueBytes: whole('send-queue', 1024),
     handshakeTimeoutMs: duration(v['handshake-timeout'], 'handshake-timeout', { positive: true }),
   });
-  const trusted = (v['trusted-proxy'] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const trusted = (v['trusted-proxy'] ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (v['proxy-protocol'] && trusted.length === 0) throw new UsageError('--proxy-protocol needs --trusted-proxy ADDR[,ADDR...]');
   if (!v['proxy-protocol'] && trusted.length > 0) throw new UsageError('--trusted-proxy goes with --proxy-protocol');
   for (const a of trusted) {
@@ -170,13 +184,23 @@ export function serveConfigFrom(argv: string[]) {
     statsMs: duration(v['stats-interval'], 'stats-interval') ?? 0,
     proxyProtocol: trusted.length > 0 ? { trusted } : undefined,
     tls: v['tls-cert'] ? { certFile: v['tls-cert'], keyFile: v['tls-key']! } : undefined,
-    cluster: clusterFlags(v.redis ?? process.env['PARLEY_REDIS_URL'], v['redis-prefix'], duration(v['redis-lease'], 'redis-lease', { positive: true }), v['node-id']),
+    cluster: clusterFlags(
+      v.redis ?? process.env.PARLEY_REDIS_URL,
+      v['redis-prefix'],
+      duration(v['redis-lease'], 'redis-lease', { positive: true }),
+      v['node-id'],
+    ),
     web: v['no-web'] !== true,
   };
 }
 
 /** `--redis URL` (or PARLEY_REDIS_URL) makes this process a cluster node; none: a single node. */
-function clusterFlags(url: string | undefined, prefix: string = DEFAULT_REDIS_CLUSTER.prefix, leaseMs: number = DEFAULT_REDIS_CLUSTER.leaseMs, nodeId?: string): ClusterFactory | undefined {
+function clusterFlags(
+  url: string | undefined,
+  prefix: string = DEFAULT_REDIS_CLUSTER.prefix,
+  leaseMs: number = DEFAULT_REDIS_CLUSTER.leaseMs,
+  nodeId?: string,
+): ClusterFactory | undefined {
   if (url === undefined || url === '') return undefined;
   if (!/^rediss?:\/\//.test(url)) throw new UsageError(`--redis: expected redis://host:port[/db], got '${url}'`);
   if (!/^[\w.-]+$/.test(prefix)) throw new UsageError('--redis-prefix: letters, digits, _ . - only');

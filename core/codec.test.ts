@@ -62,16 +62,27 @@ test('parseCommand - an unknown verb is UNKNOWN_COMMAND', (t) => {
 
 test('CONNECT - the three-part form and the optional token are accepted', (t) => {
   t.deepEqual(parse('CONNECT: "John87" "John Wilson" 1.0.0'), {
-    verb: 'CONNECT', nick: 'John87', realname: 'John Wilson', version: '1.0.0',
+    verb: 'CONNECT',
+    nick: 'John87',
+    realname: 'John Wilson',
+    version: '1.0.0',
   });
   t.deepEqual(parse('connect:"a" "" 2.10.3 s3cr:et'), {
-    verb: 'CONNECT', nick: 'a', realname: '', version: '2.10.3', token: 's3cr:et',
+    verb: 'CONNECT',
+    nick: 'a',
+    realname: '',
+    version: '2.10.3',
+    token: 's3cr:et',
   });
 });
 
 test('CONNECT - several spaces between the parts and trailing spaces are tolerated', (t) => {
   t.deepEqual(parse('CONNECT :  "n"   "R  N"   1.0.0    tok  '), {
-    verb: 'CONNECT', nick: 'n', realname: 'R  N', version: '1.0.0', token: 'tok',
+    verb: 'CONNECT',
+    nick: 'n',
+    realname: 'R  N',
+    version: '1.0.0',
+    token: 'tok',
   });
 });
 
@@ -87,14 +98,15 @@ test('CONNECT - broken structure is BAD_SYNTAX', (t) => {
     'CONNECT: "n" "r"',
     'CONNECT: "n" "r" 1.0.0 tok extra',
     'CONNECT: "n" "a"b" 1.0.0',
-  ]) t.is(code(line), 'BAD_SYNTAX', line);
+  ])
+    t.is(code(line), 'BAD_SYNTAX', line);
 });
 
 test('CONNECT - a version that is not MAJOR.MINOR.PATCH is BAD_SYNTAX', (t) => {
   for (const v of ['1', '1.0', '1.0.0.0', '1..0', '.1.0', '1.0.', 'a.b.c', '1.0.0-rc1', '\uff11.0.0']) {
     t.is(code(`CONNECT: "n" "r" ${v}`), 'BAD_SYNTAX', v);
   }
-  t.is(code('CONNECT: "n" "r" 99.0.0'), 'ok', 'compatibility is the kernel\'s business');
+  t.is(code('CONNECT: "n" "r" 99.0.0'), 'ok', "compatibility is the kernel's business");
 });
 
 test('CONNECT - an invalid real name is BAD_SYNTAX', (t) => {
@@ -143,7 +155,9 @@ test('JOIN and LEAVE - a channel that fails the name rules is CHANNEL_INVALID', 
 
 test('MSG - recipient and text, empty text allowed', (t) => {
   t.deepEqual(parse("MSG #SuperAwesomeChannel: Hey all! How's it going?"), {
-    verb: 'MSG', target: '#SuperAwesomeChannel', text: "Hey all! How's it going?",
+    verb: 'MSG',
+    target: '#SuperAwesomeChannel',
+    text: "Hey all! How's it going?",
   });
   t.deepEqual(parse('MSG Mike:'), { verb: 'MSG', target: 'Mike', text: '' });
   t.deepEqual(parse('MSG #c: http://x.y:80/ a:b'), { verb: 'MSG', target: '#c', text: 'http://x.y:80/ a:b' });
@@ -187,7 +201,8 @@ test('TALK - wrong keyword or argument shape is BAD_SYNTAX', (t) => {
     'TALK Mike k x: END',
     'TALK Mike: JOIN',
     'TALK #c k: JOIN',
-  ]) t.is(code(line), 'BAD_SYNTAX', line);
+  ])
+    t.is(code(line), 'BAD_SYNTAX', line);
 });
 
 test('TALK - JOIN of an invalid #channel is CHANNEL_INVALID', (t) => {
@@ -234,7 +249,10 @@ test('formatServer - a long USERLIST is split between nicks into full lines with
     t.true(line.startsWith('USERLIST #big: '));
     t.true(Buffer.byteLength(line) + 1 <= 8192);
   }
-  t.deepEqual(lines.flatMap((l) => (parseServerLine(l) as { nicks: string[] }).nicks), nicks);
+  t.deepEqual(
+    lines.flatMap((l) => (parseServerLine(l) as { nicks: string[] }).nicks),
+    nicks,
+  );
   // Exactly at the limit: `USERLIST #c: ` is 13 bytes, `aaa, bbb` 8, `\n` 1.
   t.is(formatServer({ type: 'USERLIST', channel: '#c', nicks: ['aaa', 'bbb'] }, 22), 'USERLIST #c: aaa, bbb\n');
   t.is(formatServer({ type: 'USERLIST', channel: '#c', nicks: ['aaa', 'bbb'] }, 21), 'USERLIST #c: aaa\nUSERLIST #c: bbb\n');
@@ -254,19 +272,28 @@ const nickArb = fc.stringMatching(/^[A-Za-z][A-Za-z0-9_\-[\]\\^{}|`]{0,31}$/);
 const channelArb = fc.stringMatching(/^#[A-Za-z0-9_-]{1,64}$/);
 const keyArb = fc.stringMatching(/^[A-Za-z0-9]{16,64}$/);
 const textArb = fc.string({ unit: 'binary', maxLength: 80 }).filter((s) => !s.includes('\n') && !s.includes('\r'));
-const realnameArb = fc
-  .string({ unit: 'binary', maxLength: 64 })
-  .filter((s) => [...s].every((ch) => { const c = ch.codePointAt(0)!; return c !== 0x22 && c >= 0x20 && (c < 0x7f || c > 0x9f); }));
+const realnameArb = fc.string({ unit: 'binary', maxLength: 64 }).filter((s) =>
+  [...s].every((ch) => {
+    const c = ch.codePointAt(0)!;
+    return c !== 0x22 && c >= 0x20 && (c < 0x7f || c > 0x9f);
+  }),
+);
 const versionArb = fc.tuple(fc.nat(), fc.nat(), fc.nat()).map((v) => v.join('.'));
 const tokenArb = fc.string({ minLength: 1, maxLength: 40 }).filter((s) => !/[ \r\n]/.test(s));
 
 const commandArb: fc.Arbitrary<ClientCommand> = fc.oneof(
-  fc.record({ verb: fc.constant('CONNECT' as const), nick: nickArb, realname: realnameArb, version: versionArb, token: tokenArb }, { ...plain, requiredKeys: ['verb', 'nick', 'realname', 'version'] }),
+  fc.record(
+    { verb: fc.constant('CONNECT' as const), nick: nickArb, realname: realnameArb, version: versionArb, token: tokenArb },
+    { ...plain, requiredKeys: ['verb', 'nick', 'realname', 'version'] },
+  ),
   fc.record({ verb: fc.constant('PONG' as const), value: textArb.filter((s) => s !== '') }, plain),
   fc.record({ verb: fc.constantFrom('JOIN' as const, 'LEAVE' as const), channel: channelArb }, plain),
   fc.record({ verb: fc.constant('MSG' as const), target: fc.oneof(nickArb, channelArb), text: textArb }, plain),
   fc.record({ verb: fc.constant('TALK' as const), target: nickArb, keyword: fc.constant('REQUEST' as const) }, plain),
-  fc.record({ verb: fc.constant('TALK' as const), target: nickArb, key: keyArb, keyword: fc.constantFrom('ACCEPT' as const, 'DENY' as const, 'END' as const) }, plain),
+  fc.record(
+    { verb: fc.constant('TALK' as const), target: nickArb, key: keyArb, keyword: fc.constantFrom('ACCEPT' as const, 'DENY' as const, 'END' as const) },
+    plain,
+  ),
   fc.record({ verb: fc.constant('TALK' as const), target: channelArb, key: keyArb, keyword: fc.constant('END' as const) }, plain),
   fc.record({ verb: fc.constant('TALK' as const), target: channelArb, keyword: fc.constant('JOIN' as const) }, plain),
   fc.record({ verb: fc.constant('DISCONNECT' as const), reason: textArb }, { ...plain, requiredKeys: ['verb'] }),
@@ -289,9 +316,20 @@ const serverArb: fc.Arbitrary<ServerMessage> = fc.oneof(
   fc.record({ type: fc.constant('PING' as const), value: textArb }, plain),
   fc.record({ type: fc.constantFrom('JOINED' as const, 'LEFT' as const), channel: channelArb }, plain),
   fc.record({ type: fc.constantFrom('USERLIST' as const, 'TALKLIST' as const), channel: channelArb, nicks: listArb }, plain),
-  fc.record({ type: fc.constantFrom('USERJOIN' as const, 'USERLEAVE' as const, 'TALKJOIN' as const, 'TALKLEAVE' as const), channel: channelArb, nick: nickArb }, plain),
+  fc.record(
+    { type: fc.constantFrom('USERJOIN' as const, 'USERLEAVE' as const, 'TALKJOIN' as const, 'TALKLEAVE' as const), channel: channelArb, nick: nickArb },
+    plain,
+  ),
   fc.record({ type: fc.constant('MSG' as const), sender: nickArb, recipient: fc.oneof(nickArb, channelArb), text: textArb }, plain),
-  fc.record({ type: fc.constant('TALK' as const), peer: fc.oneof(nickArb, channelArb), key: keyArb, event: fc.constantFrom('REQUEST' as const, 'ACCEPTED' as const, 'DENIED' as const, 'ENDED' as const, 'JOINED' as const) }, plain),
+  fc.record(
+    {
+      type: fc.constant('TALK' as const),
+      peer: fc.oneof(nickArb, channelArb),
+      key: keyArb,
+      event: fc.constantFrom('REQUEST' as const, 'ACCEPTED' as const, 'DENIED' as const, 'ENDED' as const, 'JOINED' as const),
+    },
+    plain,
+  ),
   fc.record({ type: fc.constant('ERROR' as const), code: fc.constantFrom(...WIRE_ERROR_CODES), text: textArb }, plain),
   fc.record({ type: fc.constant('DISCONNECT' as const), reason: textArb }, plain),
 );
@@ -318,7 +356,9 @@ test('property - parseServerLine inverts formatServer, lists split within the li
 });
 
 test('property - random strings never make splitLine, parseCommand or parseServerLine throw', (t) => {
-  const structured = fc.string({ unit: fc.constantFrom(' ', ':', '"', '#', '.', '1', 'a', 'T', 'JOIN', 'TALK', 'CONNECT', 'MSG', 'USERLIST', 'ERROR', '\t', '\u00e9') });
+  const structured = fc.string({
+    unit: fc.constantFrom(' ', ':', '"', '#', '.', '1', 'a', 'T', 'JOIN', 'TALK', 'CONNECT', 'MSG', 'USERLIST', 'ERROR', '\t', '\u00e9'),
+  });
   fc.assert(
     fc.property(fc.oneof(fc.string({ unit: 'binary' }), structured), (line) => {
       const raw = splitLine(line);

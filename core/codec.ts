@@ -263,7 +263,22 @@ type TalkEvent = ServerMessageMap['TALK']['event'];
 const TALK_EVENTS: ReadonlySet<string> = new Set<TalkEvent>(['REQUEST', 'ACCEPTED', 'DENIED', 'ENDED', 'JOINED']);
 
 /** The verbs of the protocol's server messages: a line of another verb is a plugin's own. */
-const SERVER_VERBS: ReadonlySet<string> = new Set(['ACCEPT', 'PING', 'JOINED', 'LEFT', 'USERLIST', 'TALKLIST', 'USERJOIN', 'USERLEAVE', 'TALKJOIN', 'TALKLEAVE', 'ERROR', 'MSG', 'TALK', 'DISCONNECT']);
+const SERVER_VERBS: ReadonlySet<string> = new Set([
+  'ACCEPT',
+  'PING',
+  'JOINED',
+  'LEFT',
+  'USERLIST',
+  'TALKLIST',
+  'USERJOIN',
+  'USERLEAVE',
+  'TALKJOIN',
+  'TALKLEAVE',
+  'ERROR',
+  'MSG',
+  'TALK',
+  'DISCONNECT',
+]);
 
 /**
  * Client side: a line of a verb the protocol does not define, as a `CUSTOM`

@@ -234,7 +234,12 @@ export class Kernel {
       let result: AuthResult = { ok: false };
       try {
         const r = await auth(req);
-        result = typeof r === 'boolean' ? { ok: r } : r && typeof r === 'object' && r.ok === true ? r : { ok: false, ...(r && typeof r === 'object' ? { reason: r.reason } : {}) };
+        result =
+          typeof r === 'boolean'
+            ? { ok: r }
+            : r && typeof r === 'object' && r.ok === true
+              ? r
+              : { ok: false, ...(r && typeof r === 'object' ? { reason: r.reason } : {}) };
       } catch (err) {
         this.log.warn(`authentication hook threw for ${cmd.nick}`, err);
       }

@@ -138,10 +138,7 @@ test('the limit must be a positive integer', (t) => {
 });
 
 test('random byte chunks never throw, respect the bound and match a simple model', (t) => {
-  const byte = fc.oneof(
-    { weight: 3, arbitrary: fc.constantFrom(10, 13, 0x61) },
-    { weight: 2, arbitrary: fc.integer({ min: 0, max: 255 }) },
-  );
+  const byte = fc.oneof({ weight: 3, arbitrary: fc.constantFrom(10, 13, 0x61) }, { weight: 2, arbitrary: fc.integer({ min: 0, max: 255 }) });
   const chunk = fc.array(byte, { maxLength: 40 }).map((a) => Buffer.from(a));
   // After each chunk pull a few items, and sometimes everything available.
   const step = fc.record({ chunk, pulls: fc.nat({ max: 4 }), drainAll: fc.boolean() });
@@ -171,18 +168,14 @@ test('random byte chunks never throw, respect the bound and match a simple model
 
 test('random chunks pushed without pulling keep only complete lines plus one bounded partial', (t) => {
   fc.assert(
-    fc.property(
-      fc.integer({ min: 1, max: 24 }),
-      fc.array(fc.uint8Array({ maxLength: 60 }), { maxLength: 20 }),
-      (max, chunks) => {
-        const s = new LineSplitter(max);
-        for (const c of chunks) s.push(Buffer.from(c));
-        const all = Buffer.concat(chunks);
-        // Everything up to the last newline may be buffered, plus at most max bytes of the tail.
-        assert.ok(s.bufferedBytes <= all.lastIndexOf(10) + 1 + max);
-        assert.deepStrictEqual(drain(s), model(all, max));
-      },
-    ),
+    fc.property(fc.integer({ min: 1, max: 24 }), fc.array(fc.uint8Array({ maxLength: 60 }), { maxLength: 20 }), (max, chunks) => {
+      const s = new LineSplitter(max);
+      for (const c of chunks) s.push(Buffer.from(c));
+      const all = Buffer.concat(chunks);
+      // Everything up to the last newline may be buffered, plus at most max bytes of the tail.
+      assert.ok(s.bufferedBytes <= all.lastIndexOf(10) + 1 + max);
+      assert.deepStrictEqual(drain(s), model(all, max));
+    }),
   );
   t.pass();
 });

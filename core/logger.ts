@@ -23,11 +23,11 @@ export type LogSink = (line: string) => void;
  * @param level lowest level written (default 'warn')
  * @param sink where lines go (default: process.stderr)
  */
-export function createLogger(level: LogLevel = 'warn', sink: LogSink = (l) => process.stderr.write(l + '\n'), ns = 'parley'): Logger {
+export function createLogger(level: LogLevel = 'warn', sink: LogSink = (l) => process.stderr.write(`${l}\n`), ns = 'parley'): Logger {
   const min = RANK[level];
   const emit = (lvl: LogLevel, msg: string, args: unknown[]): void => {
     if (RANK[lvl] < min) return;
-    const extra = args.length ? ' ' + args.map(fmtArg).join(' ') : '';
+    const extra = args.length ? ` ${args.map(fmtArg).join(' ')}` : '';
     sink(`${new Date().toISOString()} ${lvl.toUpperCase().padEnd(5)} ${ns} ${msg}${extra}`);
   };
   return {

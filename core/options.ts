@@ -20,7 +20,8 @@ export function resolveOptions<T extends object>(plugin: string, defaults: Reado
     throw new ParleyError('PARLEY_ERR_INVALID_OPTION', plugin, `options must be an object, got ${String(given)}`);
   }
   for (const [k, v] of Object.entries(given ?? {})) {
-    if (!Object.hasOwn(defaults, k)) throw new ParleyError('PARLEY_ERR_INVALID_OPTION', `${plugin}.${k}`, `unknown option (known: ${Object.keys(defaults).join(', ')})`);
+    if (!Object.hasOwn(defaults, k))
+      throw new ParleyError('PARLEY_ERR_INVALID_OPTION', `${plugin}.${k}`, `unknown option (known: ${Object.keys(defaults).join(', ')})`);
     if (v !== undefined) (opts as Record<string, unknown>)[k] = v;
   }
   for (const k of Object.keys(checks) as (keyof T & string)[]) {
@@ -31,9 +32,11 @@ export function resolveOptions<T extends object>(plugin: string, defaults: Reado
 }
 
 /** A finite number above 0. */
-export const positive: OptionCheck<number> = (v) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? undefined : `must be a positive number, got ${String(v)}`);
+export const positive: OptionCheck<number> = (v) =>
+  typeof v === 'number' && Number.isFinite(v) && v > 0 ? undefined : `must be a positive number, got ${String(v)}`;
 
 /** A whole number in [min, max]. */
 export function whole(min: number, max = Number.MAX_SAFE_INTEGER): OptionCheck<number> {
-  return (v) => (typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max ? undefined : `must be a whole number from ${min} to ${max}, got ${String(v)}`);
+  return (v) =>
+    typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max ? undefined : `must be a whole number from ${min} to ${max}, got ${String(v)}`;
 }

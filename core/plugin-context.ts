@@ -31,7 +31,6 @@ export interface BoundAddress {
   readonly ephemeral: boolean;
 }
 
-
 export interface PluginContext {
   /** The plugin's own name. */
   readonly plugin: string;

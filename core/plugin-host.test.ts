@@ -7,8 +7,7 @@ import { MemoryTransport } from './test-transport.js';
 import { ofVerb } from './of-verb.js';
 import { inject, injectable } from 'tsyringe';
 
-const fake = (name: string, verbs: string[] = [], dependencies: string[] = []): Plugin =>
-  definePlugin({ name, verbs, dependencies, useFactory: () => ({}) });
+const fake = (name: string, verbs: string[] = [], dependencies: string[] = []): Plugin => definePlugin({ name, verbs, dependencies, useFactory: () => ({}) });
 
 const server = (...plugins: Plugin[]): ParleyServer => new ParleyServer({ plugins, logger: 'silent', hostname: 'h' });
 
@@ -56,7 +55,9 @@ test('plugin host - a token nobody registered fails at createServer, never an un
   }
   const err = injectionError(t, () => server(definePlugin({ name: 'needy', inject: [Symbol('needy.options')], useClass: Needy })));
   t.regex(err.message, /"needy".*parameter 1 \(Symbol\(needy\.options\)\) is not registered/);
-  const undef = injectionError(t, () => server(definePlugin({ name: 'u', inject: [Symbol('u')], useClass: Needy, register: (c) => c.register(Symbol('x'), { useValue: 1 }) })));
+  const undef = injectionError(t, () =>
+    server(definePlugin({ name: 'u', inject: [Symbol('u')], useClass: Needy, register: (c) => c.register(Symbol('x'), { useValue: 1 }) })),
+  );
   t.regex(undef.message, /"u"/);
 });
 
@@ -65,7 +66,9 @@ test('plugin host - a value registered as undefined is refused', (t) => {
   class P {
     constructor(readonly o: unknown) {}
   }
-  const err = injectionError(t, () => server(definePlugin({ name: 'p', inject: [TOKEN], useClass: P, register: (c) => c.register(TOKEN, { useValue: undefined }) })));
+  const err = injectionError(t, () =>
+    server(definePlugin({ name: 'p', inject: [TOKEN], useClass: P, register: (c) => c.register(TOKEN, { useValue: undefined }) })),
+  );
   t.regex(err.message, /"p".*parameter 1/);
 });
 

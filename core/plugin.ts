@@ -55,7 +55,9 @@ export interface PluginDefinition<T extends object> {
    */
   inject?: readonly InjectionToken<unknown>[];
   /** The plugin's class; one instance per server, also resolvable by the class itself. */
-  useClass?: new (...args: AnyArgs) => T;
+  useClass?: new (
+    ...args: AnyArgs
+  ) => T;
   /** Or a function building the instance from the injected values. */
   useFactory?: (...args: AnyArgs) => T;
   /** Tokens the instance also answers to (a service it provides to other plugins). */

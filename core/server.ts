@@ -587,6 +587,8 @@ export class ParleyServer {
     socket.on('error', () => {});
     socket.on('data', onData);
     socket.once('end', onEnd);
+    // A socket whose first bytes were read ahead (a PROXY header) waits paused, the rest put back.
+    if (socket.isPaused()) socket.resume();
   }
 
   /** Hands an accepted socket whose first bytes are an HTTP request to the port's HTTP server. */

@@ -92,7 +92,7 @@ export class Session {
   /** Sends `ERROR <code>: <text>`; a text that quotes the client (a verb, a nick) is cut to fit the line limit. */
   error(code: WireErrorCode, text: string): void {
     const room = this.maxLineBytes - `ERROR ${code}: \n`.length;
-    this.send({ type: 'ERROR', code, text: Buffer.byteLength(text) > room ? cutUtf8(text, room - 3) + '...' : text });
+    this.send({ type: 'ERROR', code, text: Buffer.byteLength(text) > room ? `${cutUtf8(text, room - 3)}...` : text });
   }
 
   /** Closes the session; `reason` is sent as `DISCONNECT: reason` first. */

@@ -46,7 +46,6 @@ export class WsConnection implements Transport, Flushable, PausableSource {
   ) {
     this.remotePort = remotePort;
     this.done = new Promise((resolve) => ws.once('close', () => resolve()));
-    const conn = this;
     // The same send queue as TCP; a chunk of whole lines is one text message.
     const sink: ByteSink = {
       get bufferedBytes() {
@@ -57,7 +56,7 @@ export class WsConnection implements Transport, Flushable, PausableSource {
       },
       send: (chunk, done) => ws.send(chunk, { binary: false }, () => done()),
       // A close reason is at most 123 bytes (RFC 6455 section 5.5).
-      end: () => ws.close(conn.#closeCode, Buffer.from(conn.#closeReason).subarray(0, 123).toString()),
+      end: () => ws.close(this.#closeCode, Buffer.from(this.#closeReason).subarray(0, 123).toString()),
       destroy: () => ws.terminate(),
       // Wait for the close handshake (or the deadline) rather than cut it.
       destroyWhenFlushed: false,

@@ -36,7 +36,7 @@ function tsFiles(root, dir = root, out = []) {
 
 function resolveSpecifier(from, spec) {
   const base = resolve(dirname(from), spec);
-  const candidates = [base.replace(/\.js$/, '.ts'), base.replace(/\.mjs$/, '.mts'), base.replace(/\.cjs$/, '.cts'), base + '.ts', join(base, 'index.ts')];
+  const candidates = [base.replace(/\.js$/, '.ts'), base.replace(/\.mjs$/, '.mts'), base.replace(/\.cjs$/, '.cts'), `${base}.ts`, join(base, 'index.ts')];
   return candidates.find((c) => existsSync(c));
 }
 
@@ -70,8 +70,11 @@ export function findCycles(graph) {
   for (const start of graph.keys()) {
     if (index.has(start)) continue;
     const work = [[start, 0]];
-    index.set(start, next); low.set(start, next); next++;
-    stack.push(start); onStack.add(start);
+    index.set(start, next);
+    low.set(start, next);
+    next++;
+    stack.push(start);
+    onStack.add(start);
     while (work.length > 0) {
       const frame = work[work.length - 1];
       const [v, i] = frame;
@@ -80,18 +83,28 @@ export function findCycles(graph) {
         frame[1]++;
         const w = ws[i];
         if (!index.has(w)) {
-          index.set(w, next); low.set(w, next); next++;
-          stack.push(w); onStack.add(w);
+          index.set(w, next);
+          low.set(w, next);
+          next++;
+          stack.push(w);
+          onStack.add(w);
           work.push([w, 0]);
         } else if (onStack.has(w)) low.set(v, Math.min(low.get(v), index.get(w)));
         continue;
       }
       work.pop();
-      if (work.length > 0) { const u = work[work.length - 1][0]; low.set(u, Math.min(low.get(u), low.get(v))); }
+      if (work.length > 0) {
+        const u = work[work.length - 1][0];
+        low.set(u, Math.min(low.get(u), low.get(v)));
+      }
       if (low.get(v) === index.get(v)) {
         const scc = [];
         let w;
-        do { w = stack.pop(); onStack.delete(w); scc.push(w); } while (w !== v);
+        do {
+          w = stack.pop();
+          onStack.delete(w);
+          scc.push(w);
+        } while (w !== v);
         if (scc.length > 1 || succ(v).includes(v)) sccs.push(scc);
       }
     }
@@ -114,7 +127,10 @@ function cyclePath(graph, members) {
         path.push(start);
         return path;
       }
-      if (!prev.has(w)) { prev.set(w, v); queue.push(w); }
+      if (!prev.has(w)) {
+        prev.set(w, v);
+        queue.push(w);
+      }
     }
   }
   return [start, start];

@@ -28,7 +28,7 @@ function chunk(rand: () => number): Buffer {
       return Buffer.from(Array.from({ length: 1 + int(2000) }, () => int(256)));
     case 1: {
       const args = Array.from({ length: int(4) }, () => pick(['#lobby', '#calm', 'steady', 'peer', '#x', '"q"', 'a:b', '1.0.0', '\t']));
-      return Buffer.from(`${pick(VERBS)} ${args.join(' ')}${rand() < 0.7 ? ': ' + 'p'.repeat(int(50)) : ''}\n`);
+      return Buffer.from(`${pick(VERBS)} ${args.join(' ')}${rand() < 0.7 ? `: ${'p'.repeat(int(50))}` : ''}\n`);
     }
     case 2:
       return Buffer.from('h'.repeat(8000 + int(40_000)) + (rand() < 0.5 ? '\n' : ''));
@@ -61,7 +61,10 @@ test('abuse - random bytes on several sockets leave the server up and a normal c
   while (sent < N) steady.say('#calm', `calm ${sent++}`);
   const got: string[] = [];
   for (let i = 0; i < N; i++) got.push((await peer.waitFor('MSG', (m) => m.sender === 'steady', 10_000)).text);
-  t.deepEqual(got, Array.from({ length: N }, (_, i) => `calm ${i}`));
+  t.deepEqual(
+    got,
+    Array.from({ length: N }, (_, i) => `calm ${i}`),
+  );
   // Every line the server wrote, to anyone, is a well-formed message within the line limit.
   for (const s of sockets) {
     for (const line of s.lines) {
@@ -102,5 +105,8 @@ test('abuse - sockets that vanish mid-line or mid-handshake are cleaned up', asy
   const ghosts = new Set<string>();
   for (let i = 0; i < 5; i++) ghosts.add((await watcher.waitFor('USERLEAVE')).nick);
   t.is(ghosts.size, 5);
-  t.false(watcher.inbox().some((m) => m.type === 'MSG'), 'no half line was taken as a message');
+  t.false(
+    watcher.inbox().some((m) => m.type === 'MSG'),
+    'no half line was taken as a message',
+  );
 });

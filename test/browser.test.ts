@@ -10,9 +10,9 @@ import { encodeOpusFrames, VoiceClient } from '../harness/client/index.js';
 import { encodeVoiceFrame, decodeVoiceFrame } from '../plugins/voip/voice-frame.js';
 import { startWsServer } from './ws-helpers.js';
 
-const CHROMIUM = process.env['PARLEY_CHROMIUM'] ?? '/usr/bin/chromium';
+const CHROMIUM = process.env.PARLEY_CHROMIUM ?? '/usr/bin/chromium';
 const ARTIFACTS = path.join(__dirname, '..', '..', 'test-artifacts');
-const CI = process.env['CI'] !== undefined && process.env['CI'] !== '' && process.env['CI'] !== 'false';
+const CI = process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false';
 const available = existsSync(CHROMIUM) || CI;
 if (!available) console.warn(`browser tests skipped: ${CHROMIUM} is missing (apt-get install chromium; under CI=true they run and fail instead)`);
 const browserTest = available ? test.serial : test.skip;
@@ -324,10 +324,10 @@ browserTest('browser - a call between two pages carries Opus from the microphone
   const a = await voiceStats(ann);
   const b = await voiceStats(ben);
   t.log(
-    `ann sent ${a.sent} (dropped ${a.sendDropped}), ben received ${b.received['ann']} and decoded ${b.decoded['ann']}; ben sent ${b.sent}, ann decoded ${a.decoded['ben']}`,
+    `ann sent ${a.sent} (dropped ${a.sendDropped}), ben received ${b.received.ann} and decoded ${b.decoded.ann}; ben sent ${b.sent}, ann decoded ${a.decoded.ben}`,
   );
-  t.true(b.decoded['ann']! >= 0.95 * a.sent, `ben decoded ${b.decoded['ann']} of ${a.sent}`);
-  t.true(a.decoded['ben']! >= 50);
+  t.true(b.decoded.ann! >= 0.95 * a.sent, `ben decoded ${b.decoded.ann} of ${a.sent}`);
+  t.true(a.decoded.ben! >= 50);
   t.is(a.decodeErrors + b.decodeErrors, 0);
   const st = voip.stats();
   t.true(st.framesInWs >= a.sent + b.sent, 'every frame went over the WebSocket');
@@ -383,10 +383,10 @@ browserTest('browser - a page in a call with a UDP VoiceClient: Opus both ways, 
   await cat.waitFor('TALK', (m) => m.event === 'ENDED');
   await waitVoice(ann, { stopped: 1 });
   const a = await voiceStats(ann);
-  await until(() => (v.stats().senders['ann']?.received ?? 0) >= 0.95 * a.sent, 5000);
-  const atCat = v.stats().senders['ann']!;
-  t.log(`cat sent ${frames.length}, ann decoded ${a.decoded['cat']}; ann sent ${a.sent}, cat received ${atCat.received} (lost ${atCat.lost})`);
-  t.true(a.decoded['cat']! >= 0.95 * frames.length);
+  await until(() => (v.stats().senders.ann?.received ?? 0) >= 0.95 * a.sent, 5000);
+  const atCat = v.stats().senders.ann!;
+  t.log(`cat sent ${frames.length}, ann decoded ${a.decoded.cat}; ann sent ${a.sent}, cat received ${atCat.received} (lost ${atCat.lost})`);
+  t.true(a.decoded.cat! >= 0.95 * frames.length);
   t.true(atCat.received >= 0.95 * a.sent, `cat received ${atCat.received} of ${a.sent}`);
   t.is(a.decodeErrors, 0);
 });

@@ -55,7 +55,10 @@ test('cluster - USERLIST, USERJOIN and USERLEAVE span the nodes; one publish per
   t.is(idleReceived, 0);
   await barrier(bob);
   await barrier(carl);
-  t.false([...bob.inbox(), ...carl.inbox()].some((m) => m.type === 'MSG'), 'exactly once');
+  t.false(
+    [...bob.inbox(), ...carl.inbox()].some((m) => m.type === 'MSG'),
+    'exactly once',
+  );
   t.false(idle.inbox().some((m) => m.type === 'MSG'));
   await bob.leave('#room');
   t.deepEqual(await alice.waitFor('USERLEAVE', (m) => m.channel === '#room'), { type: 'USERLEAVE', channel: '#room', nick: 'bob' });
@@ -102,7 +105,12 @@ test('cluster - Redis stopped: local service goes on, new CONNECTs get UNAVAILAB
   const servers: ParleyServer[] = [];
   const ports: number[] = [];
   for (let i = 0; i < 2; i++) {
-    const server = createServer({ hostname: 'test.parley', logger: 'silent', plugins: textPlugins(), cluster: redisCluster({ url: redis.url, prefix: 'outage', nodeId: `n${i}`, leaseMs: 1500 }) });
+    const server = createServer({
+      hostname: 'test.parley',
+      logger: 'silent',
+      plugins: textPlugins(),
+      cluster: redisCluster({ url: redis.url, prefix: 'outage', nodeId: `n${i}`, leaseMs: 1500 }),
+    });
     t.teardown(() => server.close());
     ports.push((await server.listen({ port: 0 })).port);
     servers.push(server);
@@ -149,7 +157,28 @@ test('cluster - a node killed with SIGKILL: the others see its users leave withi
   const leaseMs = 1500;
   const { ports } = await startClusterOn(t, redis.url, 'kill', leaseMs);
   const main = join(__dirname, '..', 'cli', 'main.js');
-  const child = spawn(process.execPath, [main, 'serve', '--port', '0', '--plugins', 'ping,channels,im', '--redis', redis.url, '--redis-prefix', 'kill', '--redis-lease', String(leaseMs / 1000), '--node-id', 'doomed', '--log-level', 'silent'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [
+      main,
+      'serve',
+      '--port',
+      '0',
+      '--plugins',
+      'ping,channels,im',
+      '--redis',
+      redis.url,
+      '--redis-prefix',
+      'kill',
+      '--redis-lease',
+      String(leaseMs / 1000),
+      '--node-id',
+      'doomed',
+      '--log-level',
+      'silent',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   t.teardown(() => child.kill('SIGKILL'));
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -176,14 +205,22 @@ test('cluster - a node killed with SIGKILL: the others see its users leave withi
   const again = await connectInLobby(t, ports[0]!, 'victim1');
   t.truthy(again);
   await barrier(alice);
-  t.false(alice.inbox().some((m) => m.type === 'USERLEAVE'), 'each USERLEAVE once');
+  t.false(
+    alice.inbox().some((m) => m.type === 'USERLEAVE'),
+    'each USERLEAVE once',
+  );
 });
 
 /** Two in-process nodes on a given Redis. */
 async function startClusterOn(t: Parameters<typeof startCluster>[0], url: string, prefix: string, leaseMs: number): Promise<{ ports: number[] }> {
   const ports: number[] = [];
   for (let i = 0; i < 2; i++) {
-    const server = createServer({ hostname: 'test.parley', logger: 'silent', plugins: textPlugins(), cluster: redisCluster({ url, prefix, nodeId: `live${i}`, leaseMs }) });
+    const server = createServer({
+      hostname: 'test.parley',
+      logger: 'silent',
+      plugins: textPlugins(),
+      cluster: redisCluster({ url, prefix, nodeId: `live${i}`, leaseMs }),
+    });
     t.teardown(() => server.close());
     ports.push((await server.listen({ port: 0 })).port);
   }

@@ -94,7 +94,10 @@ test('embedding - send and broadcast speak as the hostname or as a named system 
   t.is(t.throws(() => server.send('alice', 'x', { from: 'two words' }), { instanceOf: ParleyError })?.code, 'PARLEY_ERR_INVALID_OPTION');
   bob.say('bob', 'barrier');
   await bob.waitFor('MSG', (m) => m.text === 'barrier');
-  t.false(bob.inbox().some((m) => m.type === 'MSG'), 'bob is not in #ops');
+  t.false(
+    bob.inbox().some((m) => m.type === 'MSG'),
+    'bob is not in #ops',
+  );
 });
 
 test('embedding - dispatch runs a command as if the user had sent it', async (t) => {
@@ -127,7 +130,10 @@ test('embedding - the authentication hook gets the token and may accept, refuse 
   await t.throwsAsync(c.hello('alice', 'A', '1.0.0'), { message: /^AUTH_FAILED/ });
   await t.throwsAsync(c.hello('alice', 'A', '1.0.0', 'boom'), { message: /^AUTH_FAILED/ });
   t.is(await c.hello('alice', 'A', '1.2.3', 'secret-alice'), 'test.parley');
-  t.deepEqual(seen.map((r) => r.token), ['wrong', undefined, 'boom', 'secret-alice']);
+  t.deepEqual(
+    seen.map((r) => r.token),
+    ['wrong', undefined, 'boom', 'secret-alice'],
+  );
   t.like(seen[3], { nick: 'alice', realname: 'A', version: '1.2.3', remoteAddress: '127.0.0.1' });
 });
 

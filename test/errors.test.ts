@@ -34,7 +34,7 @@ test('BAD_SYNTAX - known verbs with missing or extra arguments, or a bad payload
   const c = await connectInLobby(t, port, 'alice');
   const bad = ['MSG alice', 'MSG: hi', 'MSG a b: hi', 'JOIN', 'JOIN #a #b', 'JOIN #a: #b', 'LEAVE', 'PONG:', 'PONG', 'DISCONNECT now', ': no verb'];
   for (const line of bad) {
-    c.sendRaw(line + '\n');
+    c.sendRaw(`${line}\n`);
     const e = await c.waitForError();
     t.is(e.code, 'BAD_SYNTAX', line);
   }
@@ -58,7 +58,7 @@ test('BAD_SYNTAX - malformed CONNECT lines are refused and the connection stays 
     'CONNECT: "alice" "tab\there" 1.0.0',
   ];
   for (const line of bad) {
-    c.sendRaw(line + '\n');
+    c.sendRaw(`${line}\n`);
     t.is((await c.waitForError()).code, 'BAD_SYNTAX', line);
   }
   t.is(await c.hello('alice', 'r'.repeat(64)), 'test.parley');
@@ -126,7 +126,7 @@ test('NICK_INVALID - nicknames outside the grammar', async (t) => {
     const err = await t.throwsAsync(c.hello(nick));
     t.is((err as { code?: string } | undefined)?.code, 'NICK_INVALID', nick);
   }
-  t.is(await c.hello('a' + 'b'.repeat(31)), 'test.parley'); // 32 characters is the maximum
+  t.is(await c.hello(`a${'b'.repeat(31)}`), 'test.parley'); // 32 characters is the maximum
 });
 
 test('NICK_IN_USE - nicknames compare case-insensitively', async (t) => {
@@ -143,7 +143,7 @@ test('CHANNEL_INVALID - bad channel names in JOIN, LEAVE and MSG', async (t) => 
   const { port } = await startServer(t);
   const c = await connectInLobby(t, port, 'alice');
   for (const line of ['JOIN: lobby', 'JOIN: #', 'JOIN: #bad!', `JOIN: #${'x'.repeat(65)}`, 'LEAVE: #a.b', 'MSG #no*pe: hi']) {
-    c.sendRaw(line + '\n');
+    c.sendRaw(`${line}\n`);
     t.is((await c.waitForError()).code, 'CHANNEL_INVALID', line);
   }
   t.deepEqual(await c.join(`#${'x'.repeat(64)}`), ['alice']);

@@ -32,7 +32,12 @@ test('CONNECT - a refused CONNECT leaves the connection open for another try', a
     ['9lives', '1.0.0'],
     ['fresh', '2.0.0'],
   ] as const) {
-    codes.push(await c.hello(nick, '', version).then(() => 'OK', (e: { code: string }) => e.code));
+    codes.push(
+      await c.hello(nick, '', version).then(
+        () => 'OK',
+        (e: { code: string }) => e.code,
+      ),
+    );
   }
   c.sendRaw('CONNECT: "fresh" "bad"quote" 1.0.0\n');
   codes.push((await c.waitForError()).code);
@@ -79,7 +84,7 @@ test('CONNECT - verbs before CONNECT: NOT_CONNECTED for owned verbs, UNKNOWN_COM
   const lines = ['JOIN: #a', 'LEAVE: #a', 'MSG bob: hi', 'PONG: 1', 'TALK bob: REQUEST', 'FROB: x'];
   const codes: string[] = [];
   for (const line of lines) {
-    c.sendRaw(line + '\n');
+    c.sendRaw(`${line}\n`);
     const e = await c.waitForError();
     codes.push(`${e.code}: ${e.text}`);
   }

@@ -18,7 +18,10 @@ test('line content - NUL and a bare CR make a line BAD_SYNTAX and nothing is rel
   t.is((await alice.waitForError()).code, 'BAD_SYNTAX');
   alice.sendRaw('MSG #lobby: crlf\r\n');
   t.is((await bob.waitFor('MSG')).text, 'crlf');
-  t.false(bob.inbox().some((m) => m.type === 'MSG'), 'the refused lines were not relayed');
+  t.false(
+    bob.inbox().some((m) => m.type === 'MSG'),
+    'the refused lines were not relayed',
+  );
 });
 
 test('line content - a valid 8192-byte MSG line to a channel is delivered, longer by its prefix', async (t) => {
@@ -59,7 +62,7 @@ test('caps - the per-IP connection rate is throttled (loopback not exempt here)'
   const socks = await Promise.all(Array.from({ length: 6 }, () => RawSocket.open(t, port)));
   const refused: string[] = [];
   for (const s of socks) {
-    s.write('CONNECT: "u' + socks.indexOf(s) + '" "" 1.0.0\n');
+    s.write(`CONNECT: "u${socks.indexOf(s)}" "" 1.0.0\n`);
     const first = await s.waitLine(() => true);
     if (first.startsWith('DISCONNECT')) refused.push(first);
   }
@@ -78,11 +81,13 @@ test('fan-out cost - JOIN/LEAVE loops on a big channel are throttled by how many
         s.on('error', () => {});
         t.teardown(() => s.destroy());
         members.push(s);
-        return new Promise<void>((r) => s.once('connect', () => {
-          s.write(`CONNECT: "m${batch * 100 + i}" "" 1.0.0\nJOIN #big\n`);
-          s.resume();
-          r();
-        }));
+        return new Promise<void>((r) =>
+          s.once('connect', () => {
+            s.write(`CONNECT: "m${batch * 100 + i}" "" 1.0.0\nJOIN #big\n`);
+            s.resume();
+            r();
+          }),
+        );
       }),
     );
   }

@@ -53,7 +53,7 @@ export class RawSocket {
   private constructor(readonly socket: net.Socket) {
     socket.on('data', (chunk: Buffer) => {
       this.#buf += chunk.toString('latin1');
-      let i;
+      let i: number;
       while ((i = this.#buf.indexOf('\n')) !== -1) {
         this.lines.push(Buffer.from(this.#buf.slice(0, i), 'latin1').toString('utf8'));
         this.#buf = this.#buf.slice(i + 1);
@@ -196,10 +196,14 @@ export async function roundRobin(t: ExecutionContext, ports: readonly number[]):
 /** The topologies the end-to-end tests of channels and im run in: one node, and three over Redis. */
 export function topologies(): readonly Topology[] {
   return [
-    { name: 'single node', title: (text) => text, start: async (t, options) => {
-      const r = await startServer(t, options);
-      return { ...r, servers: [r.server] };
-    } },
+    {
+      name: 'single node',
+      title: (text) => text,
+      start: async (t, options) => {
+        const r = await startServer(t, options);
+        return { ...r, servers: [r.server] };
+      },
+    },
     { name: '3-node cluster', title: (text) => `${text} [3-node cluster]`, start: (t, options) => startCluster(t, options) },
   ];
 }

@@ -23,7 +23,10 @@ test('the TypeScript sources have no import cycle', async (t) => {
   const graph = importGraph(ROOT);
   t.true(graph.has('index.ts') && graph.has(path.join('harness', 'load', 'load-run.ts')), 'the graph covers the sources');
   t.false([...graph.keys()].some((f) => f.startsWith('dist') || f.startsWith('node_modules')));
-  t.deepEqual(findCycles(graph).map((c) => c.join(' -> ')), []);
+  t.deepEqual(
+    findCycles(graph).map((c) => c.join(' -> ')),
+    [],
+  );
 });
 
 test('findCycles reports a cycle of a synthetic graph, and none once it is broken', async (t) => {

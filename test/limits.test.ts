@@ -55,7 +55,10 @@ test('limits - an overlong line is refused, and the same connection resyncs on t
   c.sendRaw('\nMSG alice: after two\n');
   t.is((await c.waitForError()).code, 'LINE_TOO_LONG');
   t.is((await c.waitFor('MSG')).text, 'after two');
-  t.false(c.inbox().some((m) => m.type === 'ERROR'), 'one error per overlong line');
+  t.false(
+    c.inbox().some((m) => m.type === 'ERROR'),
+    'one error per overlong line',
+  );
 });
 
 test('limits - a line of exactly maxLineBytes is accepted, one byte more is not', async (t) => {
@@ -68,7 +71,7 @@ test('limits - a line of exactly maxLineBytes is accepted, one byte more is not'
   c.sendRaw(`FOO: z${exact.slice(5)}`);
   t.is((await c.waitForError()).code, 'LINE_TOO_LONG');
   // With CR LF the CR counts too.
-  c.sendRaw(exact.slice(0, -2) + '\r\n');
+  c.sendRaw(`${exact.slice(0, -2)}\r\n`);
   t.is((await c.waitForError()).code, 'UNKNOWN_COMMAND');
 });
 
@@ -81,7 +84,10 @@ test('limits - the rate limit throttles without dropping anything', async (t) =>
   const got: string[] = [];
   for (let i = 0; i < 40; i++) got.push((await c.waitFor('MSG', undefined, 5000)).text);
   const took = Date.now() - started;
-  t.deepEqual(got, Array.from({ length: 40 }, (_, i) => String(i)));
+  t.deepEqual(
+    got,
+    Array.from({ length: 40 }, (_, i) => String(i)),
+  );
   // 35 lines beyond the burst at 20 per second.
   t.true(took >= 1450, `took ${took} ms`);
   t.true(took < 5000, `took ${took} ms`);

@@ -5,7 +5,7 @@ import type { ExecutionContext } from 'ava';
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as net from 'node:net';
 
-export const REDIS_SERVER = process.env['REDIS_SERVER'] ?? 'redis-server';
+export const REDIS_SERVER = process.env.REDIS_SERVER ?? 'redis-server';
 
 export class RedisServer {
   #child: ChildProcess | undefined;
@@ -44,7 +44,9 @@ export class RedisServer {
   /** (Re)starts the server on its port and waits until it accepts connections. */
   async restart(): Promise<void> {
     if (this.#child) return;
-    const child = spawn(REDIS_SERVER, ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(REDIS_SERVER, ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     this.#child = child;
     let out = '';
     await new Promise<void>((resolve, reject) => {

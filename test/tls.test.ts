@@ -68,7 +68,10 @@ test.serial('TLS - sockets that close at once or never finish the handshake are 
   const silent: net.Socket[] = [];
   for (let batch = 0; batch < 6; batch++) {
     const socks = await Promise.all(Array.from({ length: 50 }, () => rawConnect(t, port)));
-    socks.forEach((s, i) => (i % 2 === 0 ? s.end() : silent.push(s)));
+    for (const [i, s] of socks.entries()) {
+      if (i % 2 === 0) s.end();
+      else silent.push(s);
+    }
   }
   t.true(server.socketCount > 0, 'the silent sockets are counted while open');
   const silentClosed = Promise.all(silent.map((s) => new Promise<void>((r) => (s.destroyed ? r() : s.once('close', () => r())))));

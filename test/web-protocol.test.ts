@@ -90,7 +90,10 @@ test('web protocol - browser commands are the codec commands, and a line break i
   t.is(`${web.formatChannel('JOIN', '#c')}\n`, formatCommand({ verb: 'JOIN', channel: '#c' }));
   t.is(`${web.formatTalk('bob', 'ACCEPT', 'k1')}\n`, formatCommand({ verb: 'TALK', target: 'bob', key: 'k1', keyword: 'ACCEPT' }));
   t.is(`${web.formatTalk('#c', 'JOIN')}\n`, formatCommand({ verb: 'TALK', target: '#c', keyword: 'JOIN' }));
-  t.is(`${web.formatConnect('bob', 'Bob B', '1.0.0', 'tok')}\n`, formatCommand({ verb: 'CONNECT', nick: 'bob', realname: 'Bob B', version: '1.0.0', token: 'tok' }));
+  t.is(
+    `${web.formatConnect('bob', 'Bob B', '1.0.0', 'tok')}\n`,
+    formatCommand({ verb: 'CONNECT', nick: 'bob', realname: 'Bob B', version: '1.0.0', token: 'tok' }),
+  );
   t.throws(() => web.formatMsg('#c', 'a\nJOIN: #evil'), { instanceOf: TypeError });
   t.throws(() => web.formatMsg('#c x', 'a'), { instanceOf: TypeError });
   t.throws(() => web.formatConnect('a"b'), { instanceOf: TypeError });

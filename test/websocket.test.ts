@@ -1,7 +1,7 @@
 // The WebSocket transport end to end: a `ws` client against server.attachHttp,
 // with the limits every transport enforces.
 import test from 'ava';
-import * as http from 'node:http';
+import type * as http from 'node:http';
 import { WebSocket } from 'ws';
 import { WsConnection } from '../core/ws-connection.js';
 import { connect, connectInLobby, until } from './helpers.js';
@@ -115,7 +115,7 @@ test('websocket - the authentication hook sees the upgrade request and refuses w
   const seen: (string | undefined)[] = [];
   const { url, port } = await startWsServer(t, {
     authenticate: (req) => {
-      const cookie = req.request?.headers['cookie'];
+      const cookie = req.request?.headers.cookie;
       seen.push(typeof cookie === 'string' ? cookie : req.request === undefined ? 'tcp' : 'none');
       return cookie === 'sid=good' ? { ok: true, data: req.request?.url } : { ok: false, reason: 'no session cookie' };
     },

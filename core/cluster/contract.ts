@@ -73,7 +73,9 @@ export function clusterContract(test: TestFn, name: string, make: (t: ExecutionC
   }
 
   test(`${name} cluster - a nick is claimed once cluster-wide, case-insensitively, and freed by its holder`, async (t) => {
-    const { nodes: [a, b] } = await nodes(t, 2);
+    const {
+      nodes: [a, b],
+    } = await nodes(t, 2);
     t.is(await a!.cluster.claimNick('Alice'), 'ok');
     t.is(await b!.cluster.claimNick('aLICE'), 'taken');
     t.is(await a!.cluster.claimNick('alice'), 'taken');
@@ -96,7 +98,9 @@ export function clusterContract(test: TestFn, name: string, make: (t: ExecutionC
   });
 
   test(`${name} cluster - membership is global: creator's spelling, members of every node in join order, empty channels vanish`, async (t) => {
-    const { nodes: [a, b, c] } = await nodes(t, 3);
+    const {
+      nodes: [a, b, c],
+    } = await nodes(t, 3);
     const alice = await a!.connect(t, 'alice');
     const bob = await b!.connect(t, 'bob');
     const carol = await c!.connect(t, 'carol');
@@ -120,12 +124,19 @@ export function clusterContract(test: TestFn, name: string, make: (t: ExecutionC
   });
 
   test(`${name} cluster - a channel line reaches every member on every node once, in order, with one publish; a node without members receives none`, async (t) => {
-    const { nodes: [a, b, c] } = await nodes(t, 3);
+    const {
+      nodes: [a, b, c],
+    } = await nodes(t, 3);
     const alice = await a!.connect(t, 'alice');
     const ann = await a!.connect(t, 'ann');
     const bob = await b!.connect(t, 'bob');
     const carol = await c!.connect(t, 'carol');
-    for (const [n, s] of [[a, alice], [a, ann], [b, bob]] as const) await n!.cluster.join(s.session, '#room');
+    for (const [n, s] of [
+      [a, alice],
+      [a, ann],
+      [b, bob],
+    ] as const)
+      await n!.cluster.join(s.session, '#room');
     await c!.cluster.join(carol.session, '#elsewhere');
     const before = { published: a!.cluster.stats.published, c: c!.cluster.stats.channelReceived };
     const N = 50;
@@ -145,7 +156,9 @@ export function clusterContract(test: TestFn, name: string, make: (t: ExecutionC
   });
 
   test(`${name} cluster - direct messages reach the user's node only; an unknown nick is nobody's`, async (t) => {
-    const { nodes: [a, b, c] } = await nodes(t, 3);
+    const {
+      nodes: [a, b, c],
+    } = await nodes(t, 3);
     await a!.connect(t, 'alice');
     const bob = await b!.connect(t, 'Bob');
     const cBefore = c!.cluster.stats.received;
@@ -157,7 +170,9 @@ export function clusterContract(test: TestFn, name: string, make: (t: ExecutionC
   });
 
   test(`${name} cluster - broadcasts and node messages reach other nodes`, async (t) => {
-    const { nodes: [a, b] } = await nodes(t, 2);
+    const {
+      nodes: [a, b],
+    } = await nodes(t, 2);
     const alice = await a!.connect(t, 'alice');
     const bob = await b!.connect(t, 'bob');
     const got: [unknown, string][] = [];
@@ -171,7 +186,10 @@ export function clusterContract(test: TestFn, name: string, make: (t: ExecutionC
   });
 
   test(`${name} cluster - a node that vanishes loses its users everywhere within the lease: USERLEAVE, nicks free`, async (t) => {
-    const { nodes: [a, b], leaseMs } = await nodes(t, 2);
+    const {
+      nodes: [a, b],
+      leaseMs,
+    } = await nodes(t, 2);
     const alice = await a!.connect(t, 'alice');
     const bob = await b!.connect(t, 'bob');
     await a!.cluster.join(alice.session, '#x');
@@ -190,7 +208,10 @@ export function clusterContract(test: TestFn, name: string, make: (t: ExecutionC
   });
 
   test(`${name} cluster - a node that leaves gracefully loses its users everywhere at once`, async (t) => {
-    const { nodes: [a, b], leaseMs } = await nodes(t, 2);
+    const {
+      nodes: [a, b],
+      leaseMs,
+    } = await nodes(t, 2);
     const alice = await a!.connect(t, 'alice');
     const bob = await b!.connect(t, 'bob');
     await a!.cluster.join(alice.session, '#x');
@@ -203,7 +224,9 @@ export function clusterContract(test: TestFn, name: string, make: (t: ExecutionC
   });
 
   test(`${name} cluster - a disconnecting user leaves every channel and frees the nick`, async (t) => {
-    const { nodes: [a, b] } = await nodes(t, 2);
+    const {
+      nodes: [a, b],
+    } = await nodes(t, 2);
     const alice = await a!.connect(t, 'alice');
     const bob = await b!.connect(t, 'bob');
     await a!.cluster.join(alice.session, '#x');
@@ -215,7 +238,10 @@ export function clusterContract(test: TestFn, name: string, make: (t: ExecutionC
   });
 
   test(`${name} cluster - what a node advertises is readable on every node while it lives; its end reaches every other node once`, async (t) => {
-    const { nodes: [a, b, c], leaseMs } = await nodes(t, 3);
+    const {
+      nodes: [a, b, c],
+      leaseMs,
+    } = await nodes(t, 3);
     await b!.cluster.advertise('voip.link', '127.0.0.1:4242');
     t.is(await a!.cluster.nodeInfo(b!.cluster.nodeId, 'voip.link'), '127.0.0.1:4242');
     t.is(await b!.cluster.nodeInfo(b!.cluster.nodeId, 'voip.link'), '127.0.0.1:4242');

@@ -48,7 +48,7 @@ export class LocalChannels {
   /** Removes; returns the channel when `session` was a member. The channel is dropped when it has no local member left. */
   remove(session: Session, key: string): LocalChannelState | undefined {
     const ch = this.#channels.get(key);
-    if (!ch || !ch.members.delete(session)) return undefined;
+    if (!ch?.members.delete(session)) return undefined;
     ch.list.splice(ch.list.indexOf(session), 1);
     const mine = this.#bySession.get(session);
     mine?.delete(ch);

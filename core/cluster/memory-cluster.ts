@@ -10,16 +10,7 @@ import { foldCase } from '../names.js';
 import type { Session } from '../session.js';
 import { LocalChannels } from './local-channels.js';
 import { MemoryHub } from './memory-hub.js';
-import type {
-  ClaimResult,
-  Cluster,
-  ClusterFactory,
-  ClusterHost,
-  ClusterStats,
-  JoinResult,
-  LocalChannel,
-  RemoteLeave,
-} from './types.js';
+import type { ClaimResult, Cluster, ClusterFactory, ClusterHost, ClusterStats, JoinResult, LocalChannel, RemoteLeave } from './types.js';
 
 export interface MemoryClusterOptions {
   /** Shared state of the nodes; default: a hub of its own (a single node). */

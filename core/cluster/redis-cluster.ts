@@ -199,7 +199,14 @@ export class RedisCluster extends MemoryCluster {
       const name = this.local.byKey(key)?.name ?? channel;
       const added = this.local.add(session, key, name);
       const ch = this.local.byKey(key)!;
-      return { channel: name, already: !added, userlist: this.#userlist(name, ch.list.map((s) => s.nick)) };
+      return {
+        channel: name,
+        already: !added,
+        userlist: this.#userlist(
+          name,
+          ch.list.map((s) => s.nick),
+        ),
+      };
     }
   }
 

@@ -13,7 +13,7 @@ class Peer {
     socket.setEncoding('utf8');
     socket.on('data', (s: string) => {
       this.#buf += s;
-      let i;
+      let i: number;
       while ((i = this.#buf.indexOf('\n')) !== -1) {
         this.lines.push(this.#buf.slice(0, i));
         this.#buf = this.#buf.slice(i + 1);
@@ -43,7 +43,10 @@ async function until(cond: () => boolean): Promise<void> {
   for (let i = 0; i < 400 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
 }
 
-async function fake(t: ExecutionContext, opts: { timeoutMs?: number; autoPong?: boolean; inboxLimit?: number } = {}): Promise<{ client: ParleyClient; peer: Peer }> {
+async function fake(
+  t: ExecutionContext,
+  opts: { timeoutMs?: number; autoPong?: boolean; inboxLimit?: number } = {},
+): Promise<{ client: ParleyClient; peer: Peer }> {
   const server = net.createServer();
   const accepted = new Promise<net.Socket>((r) => server.once('connection', r));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

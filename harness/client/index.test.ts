@@ -17,11 +17,17 @@ async function loadedAfterRequire(entry: string): Promise<string[]> {
 test('requiring the client entry loads no load-harness module, hdr-histogram or opusscript', async (t) => {
   const files = await loadedAfterRequire(path.join(__dirname, 'index.js'));
   t.true(files.some((f) => f.endsWith(path.join('harness', 'client', 'client.js'))));
-  t.deepEqual(files.filter((f) => /hdr-histogram|opusscript|^harness[\\/]load[\\/]/.test(f)), []);
+  t.deepEqual(
+    files.filter((f) => /hdr-histogram|opusscript|^harness[\\/]load[\\/]/.test(f)),
+    [],
+  );
 });
 
 test('requiring the root entry loads neither the client nor the load harness', async (t) => {
   const files = await loadedAfterRequire(path.join(__dirname, '..', '..', 'index.js'));
   t.true(files.some((f) => f.endsWith(path.join('plugins', 'index.js'))));
-  t.deepEqual(files.filter((f) => /hdr-histogram|opusscript|^harness[\\/]/.test(f)), []);
+  t.deepEqual(
+    files.filter((f) => /hdr-histogram|opusscript|^harness[\\/]/.test(f)),
+    [],
+  );
 });

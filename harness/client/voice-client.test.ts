@@ -53,7 +53,7 @@ test('voice client - paced sends every frame on schedule and the echo counts non
   await until(() => v.stats().totals.received === 20);
   const s = v.stats();
   t.is(s.sent, 20);
-  t.like(s.senders['alice'], { received: 20, lost: 0, duplicates: 0, outOfOrder: 0 });
+  t.like(s.senders.alice, { received: 20, lost: 0, duplicates: 0, outOfOrder: 0 });
   t.is(s.totals.latencyMs.count, 20);
   t.true(s.totals.latencyMs.p50 >= 0 && s.totals.latencyMs.max < 1000);
 });
@@ -68,9 +68,9 @@ test('voice client - stats count gaps, duplicates, reordering and undecodable da
     await new Promise((r) => setTimeout(r, 2)); // keep the arrival order
   }
   v.sendRaw(Buffer.from('not a frame'));
-  await until(() => v.stats().undecodable === 1 && (v.stats().senders['bob']?.received ?? 0) === 5);
+  await until(() => v.stats().undecodable === 1 && (v.stats().senders.bob?.received ?? 0) === 5);
   const s = v.stats();
-  t.like(s.senders['bob'], { received: 5, lost: 1, duplicates: 1, outOfOrder: 1 });
+  t.like(s.senders.bob, { received: 5, lost: 1, duplicates: 1, outOfOrder: 1 });
   t.is(s.undecodable, 1);
   t.like(s.totals, { received: 5, lost: 1, duplicates: 1, outOfOrder: 1 });
 });
@@ -81,7 +81,10 @@ test('voice client - frames$ emits each received frame and completes on close', 
   const all = firstValueFrom(v.frames$.pipe(take(3), toArray()));
   for (let i = 0; i < 3; i++) v.send(Buffer.from([i]));
   const got = await all;
-  t.deepEqual(got.map((f) => f.frame.seq), [0, 1, 2]);
+  t.deepEqual(
+    got.map((f) => f.frame.seq),
+    [0, 1, 2],
+  );
   t.true(got.every((f) => f.receivedAt >= f.frame.ts));
   const completed = firstValueFrom(v.frames$, { defaultValue: 'completed' });
   await v.close();

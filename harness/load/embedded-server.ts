@@ -121,8 +121,7 @@ async function startWorker(opts: EmbeddedServerOptions, tuning: string): Promise
     for (const w of waiting.values()) w({ type: 'failed', message: err.message });
     waiting.clear();
   });
-  const next = (type: FromWorker['type']): Promise<FromWorker> =>
-    failure ? Promise.reject(failure) : new Promise((resolve) => waiting.set(type, resolve));
+  const next = (type: FromWorker['type']): Promise<FromWorker> => (failure ? Promise.reject(failure) : new Promise((resolve) => waiting.set(type, resolve)));
   const first = await Promise.race([next('listening'), next('failed')]);
   if (first.type !== 'listening') {
     await worker.terminate();

@@ -26,7 +26,20 @@ async function tempDir(t: { teardown(fn: () => Promise<void>): void }): Promise<
 const QUICK = ['--embedded', '--clients', '6', '--senders', '2', '--rate', '200', '--duration', '0.5', '--warmup', '0.2'];
 
 /** The top-level keys harness/README.md documents. */
-const KEYS = ['scenario', 'clients', 'durationS', 'sent', 'expected', 'received', 'lost', 'duplicates', 'outOfOrder', 'deliveriesPerSec', 'latencyMs', 'errors'];
+const KEYS = [
+  'scenario',
+  'clients',
+  'durationS',
+  'sent',
+  'expected',
+  'received',
+  'lost',
+  'duplicates',
+  'outOfOrder',
+  'deliveriesPerSec',
+  'latencyMs',
+  'errors',
+];
 
 test('load - a failing --max-p99 exits 1, names the threshold, and --json FILE still holds the result', async (t) => {
   const dir = await tempDir(t);
@@ -49,7 +62,22 @@ test('load - passing thresholds exit 0; --json - prints only the result; voice f
   const dir = await tempDir(t);
   const file = path.join(dir, 'tone.wav');
   await writeFile(file, sineWav(0.3));
-  const r = await parley(['load', ...QUICK, '--scenario', 'voice', '--voice-wav', file, '--json', '-', '--max-p99', '10s', '--max-loss', '0', '--max-errors', '0']);
+  const r = await parley([
+    'load',
+    ...QUICK,
+    '--scenario',
+    'voice',
+    '--voice-wav',
+    file,
+    '--json',
+    '-',
+    '--max-p99',
+    '10s',
+    '--max-loss',
+    '0',
+    '--max-errors',
+    '0',
+  ]);
   t.is(r.code, 0, r.stderr);
   t.is(r.stderr, '', 'no progress with --json -');
   const json = JSON.parse(r.stdout) as { voice: Record<string, unknown>; talkers: number };
@@ -83,7 +111,7 @@ test('load --help - lists every flag with its default', async (t) => {
   const entries = new Map<string, string>();
   let current = '';
   for (const line of r.stdout.split('\n')) {
-    const m = /^  (--[a-z0-9-]+)/.exec(line);
+    const m = /^ {2}(--[a-z0-9-]+)/.exec(line);
     if (m) entries.set((current = m[1]!), line);
     else if (current && /^ {20,}\S/.test(line)) entries.set(current, entries.get(current)! + line);
     else current = '';

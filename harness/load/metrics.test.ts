@@ -9,7 +9,7 @@ test('LatencyHistogram - percentiles equal those of hdr-histogram-js at 3 digits
   const mine = new LatencyHistogram();
   const ref = hdr.build({ numberOfSignificantValueDigits: 3 });
   let seed = 42;
-  const rnd = (): number => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  const rnd = (): number => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
   for (let i = 0; i < 50_000; i++) {
     const us = Math.round(Math.exp(rnd() * 21)); // 1 µs .. ~20 min
     mine.recordUs(us);

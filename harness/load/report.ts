@@ -221,7 +221,7 @@ function fmt(v: number, digits = 1): string {
   const r = Math.round(v * f) / f;
   const [i, d] = String(Math.abs(r)).split('.');
   const grouped = i!.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-  return `${r < 0 ? '-' : ''}${grouped}${d ? '.' + d : ''}`;
+  return `${r < 0 ? '-' : ''}${grouped}${d ? `.${d}` : ''}`;
 }
 
 /** Rates: whole numbers from 100 up. */
@@ -351,5 +351,5 @@ export function formatReport(r: LoadResult, thresholds?: LoadThresholds): string
     out.push('Thresholds:');
     for (const c of checks) out.push(`  ${c.ok ? '✓' : '✗'} ${c.text}`);
   }
-  return out.join('\n') + '\n';
+  return `${out.join('\n')}\n`;
 }

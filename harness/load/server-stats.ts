@@ -67,7 +67,14 @@ export function pidSampler(pid: number): ServerSampler {
       ticks ??= readCpuTicks(`/proc/${pid}/stat`);
       const hwmKb = readStatusKb(pid, 'VmHWM');
       if (ticks0 === undefined || ticks === undefined || hwmKb === undefined) return undefined;
-      return { cpuS: round((ticks - ticks0) / clockTicks()), rssPeakMB: round(hwmKb / 1024), source: 'pid', cpuIncludesHarness: pid === process.pid, rssIncludesHarness: pid === process.pid, pid };
+      return {
+        cpuS: round((ticks - ticks0) / clockTicks()),
+        rssPeakMB: round(hwmKb / 1024),
+        source: 'pid',
+        cpuIncludesHarness: pid === process.pid,
+        rssIncludesHarness: pid === process.pid,
+        pid,
+      };
     },
   };
 }

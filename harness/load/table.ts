@@ -8,6 +8,6 @@ export function formatTable(head: readonly string[], rows: readonly (readonly st
   const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
   const line = (l: string, m: string, r: string): string => l + widths.map((w) => '─'.repeat(w + 2)).join(m) + r;
   const row = (cells: readonly string[]): string =>
-    '│' + widths.map((w, c) => ` ${leftAligned.includes(c) ? (cells[c] ?? '').padEnd(w) : (cells[c] ?? '').padStart(w)} `).join('│') + '│';
+    `│${widths.map((w, c) => ` ${leftAligned.includes(c) ? (cells[c] ?? '').padEnd(w) : (cells[c] ?? '').padStart(w)} `).join('│')}│`;
   return [line('┌', '┬', '┐'), row(head), line('├', '┼', '┤'), ...rows.map(row), line('└', '┴', '┘')].join('\n');
 }

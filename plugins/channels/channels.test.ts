@@ -44,7 +44,7 @@ for (const topo of topologies()) {
     );
   });
 
-  test(topo.title('JOIN - channel names are case-insensitive and answered in the creator\'s spelling'), async (t) => {
+  test(topo.title("JOIN - channel names are case-insensitive and answered in the creator's spelling"), async (t) => {
     const { port } = await topo.start(t);
     const alice = await connectInLobby(t, port, 'alice');
     const bob = await connectInLobby(t, port, 'bob');
@@ -108,7 +108,10 @@ for (const topo of topologies()) {
     const aliceSaw = new Set<string>();
     for (let i = 0; i < 3; i++) aliceSaw.add((await alice.waitFor('USERLEAVE', (m) => m.nick === 'bob')).channel);
     t.deepEqual([...aliceSaw].sort(), ['#a', '#b', '#lobby']);
-    t.deepEqual([(await carol.waitFor('USERLEAVE', (m) => m.nick === 'bob')).channel, (await carol.waitFor('USERLEAVE', (m) => m.nick === 'bob')).channel].sort(), ['#b', '#lobby']);
+    t.deepEqual(
+      [(await carol.waitFor('USERLEAVE', (m) => m.nick === 'bob')).channel, (await carol.waitFor('USERLEAVE', (m) => m.nick === 'bob')).channel].sort(),
+      ['#b', '#lobby'],
+    );
     await barrier(alice);
     await barrier(carol);
     t.false([...alice.inbox(), ...carol.inbox()].some((m) => m.type === 'USERLEAVE'));

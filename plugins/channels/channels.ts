@@ -34,7 +34,7 @@ export class ChannelsPlugin implements PluginHooks, ChannelDirectory {
     this.ctx.handle(ofVerb('JOIN'), (a) => this.join(a.session, a.channel));
     this.ctx.handle(ofVerb('LEAVE'), (a) => {
       const channel = this.#cluster.channel(a.channel);
-      if (!channel || !channel.members.has(a.session)) throw new ProtocolError('NOT_IN_CHANNEL', a.channel);
+      if (!channel?.members.has(a.session)) throw new ProtocolError('NOT_IN_CHANNEL', a.channel);
       const name = this.#leave(a.session, channel, 'left');
       a.session.send({ type: 'LEFT', channel: name });
     });

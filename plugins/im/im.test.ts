@@ -35,7 +35,10 @@ for (const topo of topologies()) {
       );
     }
     await barrier(outsider);
-    t.deepEqual(outsider.inbox().filter((m) => m.type === 'MSG'), []);
+    t.deepEqual(
+      outsider.inbox().filter((m) => m.type === 'MSG'),
+      [],
+    );
   });
 
   test(topo.title('MSG - a direct message reaches only its recipient, by nick in any case'), async (t) => {
@@ -95,8 +98,7 @@ for (const topo of topologies()) {
     const b = await connectInLobby(t, port, 'b');
     const r = await connectInLobby(t, port, 'r');
     const N = 500;
-    const lines = (from: string): string =>
-      Array.from({ length: N }, (_, i) => `MSG ${i % 2 ? '#lobby' : 'r'}: ${from} ${i}\n`).join('');
+    const lines = (from: string): string => Array.from({ length: N }, (_, i) => `MSG ${i % 2 ? '#lobby' : 'r'}: ${from} ${i}\n`).join('');
     a.sendRaw(lines('a'));
     b.sendRaw(lines('b'));
     const next = { a: 0, b: 0 };

@@ -37,7 +37,7 @@ export class ImPlugin implements PluginHooks {
     if (isChannelName(target)) {
       if (!isValidChannel(target)) throw new ProtocolError('CHANNEL_INVALID', target);
       const channel = this.#channels ? this.ctx.cluster.channel(target) : undefined;
-      if (!channel || !channel.members.has(session)) throw new ProtocolError('NOT_IN_CHANNEL', target);
+      if (!channel?.members.has(session)) throw new ProtocolError('NOT_IN_CHANNEL', target);
       // Members on this node get the line now; other nodes get it from one bus publish.
       this.ctx.cluster.toChannel(channel, this.#encode(session.nick, channel.name, text), session);
       this.ctx.emit({ type: 'message', from: session.nick, to: channel.name, text });

@@ -46,7 +46,10 @@ test('PING - a PONG with a stale or unknown value does not keep a client alive',
   }, 20);
   t.teardown(() => clearInterval(timer));
   t.is(await within(c.done, 2000, 'ping timeout'), 'ping timeout');
-  t.false(c.inbox().some((m) => m.type === 'ERROR'), 'an unknown PONG is ignored, not an error');
+  t.false(
+    c.inbox().some((m) => m.type === 'ERROR'),
+    'an unknown PONG is ignored, not an error',
+  );
 });
 
 test('ping options - unknown keys and bad values are refused at creation with PARLEY_ERR_INVALID_OPTION', (t) => {

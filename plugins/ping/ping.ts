@@ -53,7 +53,7 @@ export class PingPlugin implements PluginHooks {
 
   #pong(session: Session, value: string): void {
     const st = this.#states.get(session);
-    if (!st || !st.outstanding.has(value)) return; // unsolicited or stale PONG: ignored, as IRC does
+    if (!st?.outstanding.has(value)) return; // unsolicited or stale PONG: ignored, as IRC does
     // A PONG answers its PING and every older one.
     for (const v of st.outstanding.keys()) {
       st.outstanding.delete(v);

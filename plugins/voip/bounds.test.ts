@@ -12,7 +12,15 @@ const frame = (key: string, nick: string, seq: number, payload: Buffer = Buffer.
 test('bounds - defaults are 1400 bytes, 100 frames/s and bursts of 50; bad values are PARLEY_ERR_INVALID_OPTION', (t) => {
   t.like(DEFAULT_VOIP_OPTIONS, { maxFrameBytes: 1400, frameRate: 100, frameBurst: 50 });
   t.is(resolveVoipOptions({ frameRate: 0 }).frameRate, 0);
-  for (const bad of [{ maxFrameBytes: 39 }, { maxFrameBytes: 70_000 }, { maxFrameBytes: 1.5 }, { frameRate: -1 }, { frameRate: Number.NaN }, { frameBurst: 0 }, { frameBurst: 2.5 }]) {
+  for (const bad of [
+    { maxFrameBytes: 39 },
+    { maxFrameBytes: 70_000 },
+    { maxFrameBytes: 1.5 },
+    { frameRate: -1 },
+    { frameRate: Number.NaN },
+    { frameBurst: 0 },
+    { frameBurst: 2.5 },
+  ]) {
     const err = t.throws(() => resolveVoipOptions(bad), { instanceOf: ParleyError }, JSON.stringify(bad));
     t.is(err?.code, 'PARLEY_ERR_INVALID_OPTION');
   }

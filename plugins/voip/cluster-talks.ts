@@ -233,7 +233,7 @@ export class ClusterTalks {
   async #onRequest(m: CallMsg, from: string): Promise<void> {
     const reply = (r: Omit<Reply, 'rid'>): void => this.#cluster.toNode(from, REPLY, { rid: m.rid, ...r });
     const callee = this.ctx.sessions.byNick(m.to ?? '');
-    if (!callee || !callee.connected) return reply({ err: 'NO_SUCH_USER', text: m.to });
+    if (!callee?.connected) return reply({ err: 'NO_SUCH_USER', text: m.to });
     if (this.talks.busy(callee)) return reply({ err: 'BUSY', text: callee.nick });
     const half = this.#half(callee, m.id, 'callee', m.from ?? '', from);
     await this.#peer(from);

@@ -169,5 +169,5 @@ test('cluster voice - node-link datagrams from an address that is no live node a
   va.send(Buffer.from('real'));
   await until(() => vb.stats().totals.received === 1);
   t.like(s.plugins[1]!.stats().nodeLink, { framesIn: 1, dropped: { notNode: 3, malformed: 0, unknownTalk: 0 } });
-  t.is(vb.stats().senders['alice']!.received, 1);
+  t.is(vb.stats().senders.alice!.received, 1);
 });

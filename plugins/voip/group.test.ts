@@ -15,7 +15,8 @@ async function inRoom(t: Parameters<typeof connect>[0], s: TestServer | VoipServ
   return clients;
 }
 
-const voiceNotices = (c: ParleyClient): ServerMessage[] => c.inbox().filter((m) => m.type === 'TALKJOIN' || m.type === 'TALKLEAVE' || m.type === 'TALKLIST' || m.type === 'TALK');
+const voiceNotices = (c: ParleyClient): ServerMessage[] =>
+  c.inbox().filter((m) => m.type === 'TALKJOIN' || m.type === 'TALKLEAVE' || m.type === 'TALKLIST' || m.type === 'TALK');
 
 test('group voice - three talkers, each with a key of its own, each hear the other two, never themselves', async (t) => {
   const s = await startServer(t);
@@ -35,7 +36,10 @@ test('group voice - three talkers, each with a key of its own, each hear the oth
   t.is(s.voip.stats().framesRelayed, 6); // exactly two copies of each frame: nothing went back to its sender
   voices.forEach((v, i) => {
     const senders = heard[i]!.map((f) => f.nick).sort();
-    t.deepEqual(senders, ['ann', 'ben', 'cat'].filter((n) => n !== v.nick));
+    t.deepEqual(
+      senders,
+      ['ann', 'ben', 'cat'].filter((n) => n !== v.nick),
+    );
     for (const f of heard[i]!) t.like(f, { key: '', payload: Buffer.from(`from ${f.nick}`) });
   });
   t.like(s.voip.stats(), { groupSessions: 1, groupTalkers: 3, boundEndpoints: 3 });

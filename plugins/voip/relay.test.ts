@@ -39,8 +39,14 @@ test('relay - frames pass in both directions once accepted, key emptied and ever
   for (const f of fromBob) rb.send(f);
   const atBob = await rb.receivedCount(fromAlice.length);
   const atAlice = await ra.receivedCount(fromBob.length);
-  t.deepEqual(atBob, fromAlice.map((f) => emptied(f, keys.caller)));
-  t.deepEqual(atAlice, fromBob.map((f) => emptied(f, keys.callee)));
+  t.deepEqual(
+    atBob,
+    fromAlice.map((f) => emptied(f, keys.caller)),
+  );
+  t.deepEqual(
+    atAlice,
+    fromBob.map((f) => emptied(f, keys.callee)),
+  );
   t.deepEqual({ ...decodeVoiceFrame(atBob[0]!)! }, { ...decodeVoiceFrame(fromAlice[0]!)!, key: '' });
   for (const got of [...atBob, ...atAlice]) t.false(got.includes(keys.caller) || got.includes(keys.callee));
   const relayedBytes = [...atBob, ...atAlice].reduce((n, b) => n + b.length, 0);

@@ -151,40 +151,43 @@ for (const topo of voipTopologies()) {
     t.is(s.voip.stats().pendingTalks, 0);
   });
 
-  test(topo.title('NO_SUCH_TALK - wrong, malformed or another party\'s key, wrong peer, a stranger, the requester answering, and a second ACCEPT'), async (t) => {
-    const s = await topo.start(t);
-    const alice = await connect(t, s.port, 'alice');
-    const bob = await connect(t, s.port, 'bob');
-    const carol = await connect(t, s.port, 'carol');
-    const aliceKey = await alice.talkRequest('bob');
-    const key = (await bob.waitFor('TALK', (m) => m.event === 'REQUEST')).key;
-    const attempts: [ParleyClient, string, string, 'ACCEPT' | 'DENY' | 'END'][] = [
-      [bob, 'alice', newSessionKey(), 'ACCEPT'], // well-formed but unknown key
-      [bob, 'alice', 'short', 'ACCEPT'], // malformed key
-      [bob, 'alice', `${key}!`, 'DENY'],
-      [bob, 'alice', aliceKey, 'ACCEPT'], // the other party's key: not bob's own
-      [bob, 'alice', aliceKey, 'END'],
-      [alice, 'bob', key, 'END'], // bob's key used by alice
-      [bob, 'carol', key, 'ACCEPT'], // wrong peer
-      [carol, 'alice', key, 'ACCEPT'], // not a party
-      [carol, 'bob', aliceKey, 'END'],
-      [alice, 'bob', aliceKey, 'ACCEPT'], // the requester answering its own request
-      [alice, 'bob', aliceKey, 'DENY'],
-    ];
-    for (const [who, peer, k, keyword] of attempts) {
-      who.send({ verb: 'TALK', target: peer, key: k, keyword });
-      const err = await who.waitForError();
-      t.is(err.code, 'NO_SUCH_TALK', `${who.nick} ${keyword} ${peer} ${k}`);
-    }
-    t.is(s.voip.stats().pendingTalks, 1);
-    bob.talkAccept('alice', key);
-    await alice.waitFor('TALK', (m) => m.event === 'ACCEPTED');
-    bob.talkAccept('alice', key);
-    t.is((await bob.waitForError()).code, 'NO_SUCH_TALK');
-    bob.talkDeny('alice', key);
-    t.is((await bob.waitForError()).code, 'NO_SUCH_TALK');
-    t.like(s.voip.stats(), { activeTalks: 1 });
-  });
+  test(
+    topo.title("NO_SUCH_TALK - wrong, malformed or another party's key, wrong peer, a stranger, the requester answering, and a second ACCEPT"),
+    async (t) => {
+      const s = await topo.start(t);
+      const alice = await connect(t, s.port, 'alice');
+      const bob = await connect(t, s.port, 'bob');
+      const carol = await connect(t, s.port, 'carol');
+      const aliceKey = await alice.talkRequest('bob');
+      const key = (await bob.waitFor('TALK', (m) => m.event === 'REQUEST')).key;
+      const attempts: [ParleyClient, string, string, 'ACCEPT' | 'DENY' | 'END'][] = [
+        [bob, 'alice', newSessionKey(), 'ACCEPT'], // well-formed but unknown key
+        [bob, 'alice', 'short', 'ACCEPT'], // malformed key
+        [bob, 'alice', `${key}!`, 'DENY'],
+        [bob, 'alice', aliceKey, 'ACCEPT'], // the other party's key: not bob's own
+        [bob, 'alice', aliceKey, 'END'],
+        [alice, 'bob', key, 'END'], // bob's key used by alice
+        [bob, 'carol', key, 'ACCEPT'], // wrong peer
+        [carol, 'alice', key, 'ACCEPT'], // not a party
+        [carol, 'bob', aliceKey, 'END'],
+        [alice, 'bob', aliceKey, 'ACCEPT'], // the requester answering its own request
+        [alice, 'bob', aliceKey, 'DENY'],
+      ];
+      for (const [who, peer, k, keyword] of attempts) {
+        who.send({ verb: 'TALK', target: peer, key: k, keyword });
+        const err = await who.waitForError();
+        t.is(err.code, 'NO_SUCH_TALK', `${who.nick} ${keyword} ${peer} ${k}`);
+      }
+      t.is(s.voip.stats().pendingTalks, 1);
+      bob.talkAccept('alice', key);
+      await alice.waitFor('TALK', (m) => m.event === 'ACCEPTED');
+      bob.talkAccept('alice', key);
+      t.is((await bob.waitForError()).code, 'NO_SUCH_TALK');
+      bob.talkDeny('alice', key);
+      t.is((await bob.waitForError()).code, 'NO_SUCH_TALK');
+      t.like(s.voip.stats(), { activeTalks: 1 });
+    },
+  );
 }
 
 test('session keys - 22 base62 characters, all different', (t) => {
@@ -229,7 +232,16 @@ test('startup - voip without channels is an error naming both plugins', (t) => {
 });
 
 test('options - invalid values are refused with PARLEY_ERR_INVALID_OPTION', (t) => {
-  const bad = [{ talkTimeoutMs: 0 }, { talkTimeoutMs: Number.NaN }, { udpPort: 70000 }, { udpPort: 1.5 }, { udpHost: '' }, { recvBufferBytes: 0 }, { sendBufferBytes: -1 }, { nope: 1 }];
+  const bad = [
+    { talkTimeoutMs: 0 },
+    { talkTimeoutMs: Number.NaN },
+    { udpPort: 70000 },
+    { udpPort: 1.5 },
+    { udpHost: '' },
+    { recvBufferBytes: 0 },
+    { sendBufferBytes: -1 },
+    { nope: 1 },
+  ];
   for (const o of bad) {
     const err = t.throws(() => voipPlugin(o as Parameters<typeof voipPlugin>[0]), { instanceOf: ParleyError }, JSON.stringify(o));
     t.is(err?.code, 'PARLEY_ERR_INVALID_OPTION');

@@ -3,7 +3,7 @@
 // WebSocket parties alike, with the same bounds.
 import test, { type ExecutionContext } from 'ava';
 import { randomBytes } from 'node:crypto';
-import { WebSocket } from 'ws';
+import type { WebSocket } from 'ws';
 import { WsLines } from '../../test/ws-helpers.js';
 import { decodeVoiceFrame, encodeVoiceFrame, type VoiceFrame } from './voice-frame.js';
 import { connect, rawUdp, startServer, until, voice, type TestServer } from './voip-fixture.js';

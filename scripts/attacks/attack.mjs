@@ -33,7 +33,9 @@ function lines(s) {
     while ((i = buf.indexOf('\n')) !== -1) {
       const l = buf.slice(0, i);
       buf = buf.slice(i + 1);
-      for (const w of waiters.splice(0)) if (!w.pred(l)) waiters.push(w); else w.resolve(l);
+      for (const w of waiters.splice(0))
+        if (!w.pred(l)) waiters.push(w);
+        else w.resolve(l);
     }
   });
   return { wait: (pred) => new Promise((resolve) => waiters.push({ pred, resolve })) };
@@ -45,7 +47,7 @@ if (what === 'tls') {
   let n = 0;
   while (n < 20_000 && Date.now() - t0 < 30_000) {
     const batch = await Promise.allSettled(Array.from({ length: 100 }, () => open()));
-    for (const r of batch) if (r.status === 'fulfilled') (n++, r.value.end());
+    for (const r of batch) if (r.status === 'fulfilled') n++, r.value.end();
   }
   console.log(`${n} TCP connect-and-close cycles in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   stat('right after');
@@ -59,12 +61,16 @@ if (what === 'tls') {
 } else if (what === 'fanout') {
   const members = [];
   for (let b = 0; b < 30; b++) {
-    members.push(...(await Promise.all(Array.from({ length: 100 }, async (_, i) => {
-      const s = await open();
-      s.write(`CONNECT: "m${b * 100 + i}" "" 1.0.0\nJOIN #big\n`);
-      s.resume();
-      return s;
-    }))));
+    members.push(
+      ...(await Promise.all(
+        Array.from({ length: 100 }, async (_, i) => {
+          const s = await open();
+          s.write(`CONNECT: "m${b * 100 + i}" "" 1.0.0\nJOIN #big\n`);
+          s.resume();
+          return s;
+        }),
+      )),
+    );
   }
   await sleep(2000);
   stat(`${members.length} members in #big`);
@@ -72,16 +78,21 @@ if (what === 'tls') {
   const pl = lines(probe);
   probe.write('CONNECT: "probe" "" 1.0.0\n');
   await pl.wait((l) => l.startsWith('ACCEPT'));
-  const attackers = await Promise.all(Array.from({ length: 20 }, async (_, i) => {
-    const s = await open();
-    s.write(`CONNECT: "att${i}" "" 1.0.0\n`);
-    s.resume();
-    return s;
-  }));
+  const attackers = await Promise.all(
+    Array.from({ length: 20 }, async (_, i) => {
+      const s = await open();
+      s.write(`CONNECT: "att${i}" "" 1.0.0\n`);
+      s.resume();
+      return s;
+    }),
+  );
   await sleep(500);
   const stop = Date.now() + 10_000;
-  const feed = setInterval(() => { for (const a of attackers) if (a.writableLength < 65536) a.write('JOIN #big\nLEAVE #big\n'.repeat(25)); }, 100);
-  let worst = 0, n = 0;
+  const feed = setInterval(() => {
+    for (const a of attackers) if (a.writableLength < 65536) a.write('JOIN #big\nLEAVE #big\n'.repeat(25));
+  }, 100);
+  let worst = 0,
+    n = 0;
   while (Date.now() < stop) {
     const t0 = performance.now();
     probe.write(`MSG probe: ${n}\n`);
@@ -101,18 +112,28 @@ if (what === 'tls') {
   victim.write('CONNECT: "victim" "" 1.0.0\n');
   await vl.wait((l) => l.startsWith('ACCEPT'));
   let tick = 0;
-  victim.on('data', (d) => { tick += d.length; if (tick >= 15_000) victim.pause(); });
-  const pacer = setInterval(() => { tick = 0; victim.resume(); }, 50);
+  victim.on('data', (d) => {
+    tick += d.length;
+    if (tick >= 15_000) victim.pause();
+  });
+  const pacer = setInterval(() => {
+    tick = 0;
+    victim.resume();
+  }, 50);
   const text = 'd'.repeat(8192 - 'MSG s0 victim: '.length - 1);
-  const senders = await Promise.all(Array.from({ length: 4 }, async (_, i) => {
-    const s = await open();
-    s.write(`CONNECT: "s${i}" "" 1.0.0\n`);
-    s.resume();
-    return s;
-  }));
+  const senders = await Promise.all(
+    Array.from({ length: 4 }, async (_, i) => {
+      const s = await open();
+      s.write(`CONNECT: "s${i}" "" 1.0.0\n`);
+      s.resume();
+      return s;
+    }),
+  );
   await sleep(300);
   const t0 = Date.now();
-  const feed = setInterval(() => { for (const s of senders) if (s.writableLength < 256 * 1024) s.write(`MSG victim: ${text}\n`.repeat(20)); }, 50);
+  const feed = setInterval(() => {
+    for (const s of senders) if (s.writableLength < 256 * 1024) s.write(`MSG victim: ${text}\n`.repeat(20));
+  }, 50);
   while (Date.now() - t0 < 10_000 && closedWith === 'still connected') await sleep(20);
   clearInterval(feed);
   clearInterval(pacer);

@@ -63,14 +63,14 @@ function render(): void {
   list.replaceChildren();
   for (const [k, c] of conversations) {
     const li = el('li');
-    li.dataset['conv'] = k;
+    li.dataset.conv = k;
     if (k === current) li.classList.add('current');
     li.append(el('span', c.members ? c.name : `@${c.name}`));
     if (c.unread > 0 && k !== current) li.append(el('span', String(c.unread), 'unread'));
     if (c.members) {
       const leave = el('button', '×');
       leave.title = `leave ${c.name}`;
-      leave.dataset['leave'] = k;
+      leave.dataset.leave = k;
       leave.addEventListener('click', (ev) => {
         ev.stopPropagation();
         void act(() => client!.leave(c.name));
@@ -94,7 +94,7 @@ function render(): void {
   members.replaceChildren();
   for (const nick of [...(c?.members ?? [])].sort()) {
     const li = el('li', nick);
-    li.dataset['nick'] = nick;
+    li.dataset.nick = nick;
     li.title = `message ${nick}`;
     if (nick !== client?.nick) li.addEventListener('click', () => select(key(conversation(nick).name)));
     members.append(li);

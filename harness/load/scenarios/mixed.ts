@@ -17,9 +17,5 @@ export function splitMix(clients: number, mix: LoadMix): LoadMix {
 
 export function mixedScenario(env: ScenarioEnv, clients: number, mix: LoadMix, senders: number): PartsScenario {
   const n = splitMix(clients, mix);
-  return new PartsScenario(env, [
-    chatPart(env, 0, n.chat, Math.min(senders, n.chat)),
-    dmPart(n.chat, n.dm),
-    voicePart(env, n.chat + n.dm, n.voice),
-  ]);
+  return new PartsScenario(env, [chatPart(env, 0, n.chat, Math.min(senders, n.chat)), dmPart(n.chat, n.dm), voicePart(env, n.chat + n.dm, n.voice)]);
 }

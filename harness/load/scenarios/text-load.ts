@@ -130,7 +130,7 @@ export class TextLoad {
     let text = '';
     for (let k = 0; k < n; k++) {
       const header = `${s.slot} ${st.seq++} ${ts} `;
-      text += s.head + header + (header.length < pad.length ? pad.substring(header.length) : '') + '\n';
+      text += `${s.head + header + (header.length < pad.length ? pad.substring(header.length) : '')}\n`;
     }
     const m = this.#ctx.m;
     m.sentAll += n;
