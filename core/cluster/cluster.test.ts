@@ -4,7 +4,7 @@ import test from 'ava';
 import { clusterContract } from './contract.js';
 import { MemoryHub } from './memory-hub.js';
 import { memoryCluster } from './memory-cluster.js';
-import { redisCluster } from './redis-cluster.js';
+import { redisCluster } from './redis-factory.js';
 import { RedisServer } from '../../test/redis-server.js';
 
 clusterContract(test, 'memory', async (_t, n) => {

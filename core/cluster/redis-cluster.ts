@@ -17,20 +17,8 @@ import type { Session } from '../session.js';
 import { ListLines } from '../list-lines.js';
 import { MemoryCluster, randomNodeId } from './memory-cluster.js';
 import * as scripts from './redis-scripts.js';
-import type { ClaimResult, ClusterFactory, ClusterHost, JoinResult, LocalChannel, UserlistWriter } from './types.js';
-
-export interface RedisClusterOptions {
-  /** `redis://host:port[/db]`. */
-  url: string;
-  /** Every key and channel starts with `<prefix>:`, so clusters can share one Redis. Default 'parley'. */
-  prefix?: string;
-  /** Unique among the nodes. Default: random. */
-  nodeId?: string;
-  /** How long a node's nicks and members outlive its last heartbeat (a crashed node vanishes within this). Default 15000 ms. */
-  leaseMs?: number;
-}
-
-export const DEFAULT_REDIS_CLUSTER = Object.freeze({ prefix: 'parley', leaseMs: 15_000 });
+import { DEFAULT_REDIS_CLUSTER, type RedisClusterOptions } from './redis-options.js';
+import type { ClaimResult, ClusterHost, JoinResult, LocalChannel, UserlistWriter } from './types.js';
 
 /** Bus message kinds (first element after the origin node id). */
 const LINE = 0;
@@ -387,12 +375,3 @@ export class RedisCluster extends MemoryCluster {
 }
 
 const EMPTY_LIST: UserlistWriter = { writeTo: () => {} };
-
-/**
- * A cluster over Redis, for `createServer({ cluster })`.
- * @example createServer({ cluster: redisCluster({ url: 'redis://127.0.0.1:6379', prefix: 'chat' }) })
- * @param options url, prefix (default 'parley'), nodeId (default random), leaseMs (default 15000)
- */
-export function redisCluster(options: RedisClusterOptions): ClusterFactory {
-  return (host) => new RedisCluster(host, options);
-}
