@@ -1,13 +1,18 @@
 // Memory per idle connection: the server's RSS with N idle, logged-in connections minus its
 // RSS with none, divided by N, for parley (CONNECT, then in the default channel #lobby),
-// socket.io (connected, in a room) and the bare net server (CONNECT + JOIN #lobby).
+// socket.io (connected, in a room) and the bare net server (CONNECT + JOIN #lobby); and over
+// WebSocket, parley-ws (`parley serve`, clients at ws://127.0.0.1:<port>/parley, CONNECT, then
+// in #lobby) beside bare-ws (bare-ws-server.js: CONNECT + JOIN #lobby), target
+// parley-ws <= 1.5x bare-ws.
 //
 // Per kind: start the server (parley: serve --port 0 --rate-limit 0 --max-per-ip 0
-// --log-level warn), open its inspector (SIGUSR1) for forced GCs, let it settle, force a
-// GC, read VmRSS (baseline); connect N clients from --client-procs idle-clients processes
-// (each holds N/procs sockets, below the per-process open-file limit); once all are logged
-// in, wait until the server's CPU is quiet (its O(n^2) #lobby traffic drained), wait
-// --settle seconds, read VmRSS (settled), force a GC, wait again, read VmRSS (after GC).
+// --log-level warn; parley-ws adds no connection limits and no PING or handshake deadline
+// within a run, as the bare ws server has none), open its inspector (SIGUSR1) for forced
+// GCs, let it settle, force a GC, read VmRSS (baseline); connect N clients from
+// --client-procs idle-clients processes (each holds N/procs sockets, below the per-process
+// open-file limit); once all are logged in, wait until the server's CPU is quiet (its
+// O(n^2) #lobby traffic drained), wait --settle seconds, read VmRSS (settled), force a GC,
+// wait again, read VmRSS (after GC).
 // KiB per connection = (after-GC RSS - baseline RSS) / N; without the inspector (the `ws`
 // package missing or port 9229 taken) the settled RSS is used for both.
 import * as fs from 'node:fs';
@@ -17,10 +22,22 @@ import { type ParsedArgs, boolFlag, numFlag, strFlag } from './args.js';
 import { BenchChild, delay } from './children.js';
 import { InspectorSession } from './inspector-gc.js';
 import { clockTicksPerSecond, readCpuTicks, readPeakRssKb, readRssKb } from './proc-stats.js';
-import { bareServer, parleyServer, socketioServer, DIST_DIR, ROOT_DIR, type RunningServer, type ServerKind } from './servers.js';
+import {
+  bareServer,
+  bareWsServer,
+  parleyServer,
+  parleyWsServer,
+  socketioServer,
+  startParley,
+  DIST_DIR,
+  ROOT_DIR,
+  type RunningServer,
+  type ServerKind,
+} from './servers.js';
 import { fmt, fmtInt, machineInfo, passMiss, printTable, round, writeResults } from './table.js';
 
 export interface MemoryOptions {
+  /** One kind or a comma-separated list (parley, socket.io, bare, parley-ws, bare-ws). */
   only?: string;
   connections: number;
   /** Client processes; 0 = as few as the open-file limit allows, at least 2. */
@@ -48,8 +65,21 @@ export const memoryDefaults: MemoryOptions = {
   wave: 100,
 };
 
-const memoryKinds: readonly ServerKind[] = [parleyServer, socketioServer, bareServer];
+/**
+ * `parley serve` for idle WebSocket clients: besides the benchmark flags, no limit on
+ * connections or their rate, and neither PINGs nor a CONNECT deadline within a run (the
+ * bare ws server sends nothing and closes nothing either).
+ */
+const parleyWsIdleServer: ServerKind = {
+  ...parleyWsServer,
+  start: (opts) =>
+    startParley(opts, ['--max-connections', '0', '--connect-rate', '0', '--handshake-timeout', '1h', '--ping-interval', '1h', '--ping-timeout', '2h']),
+};
+
+const memoryKinds: readonly ServerKind[] = [parleyServer, socketioServer, bareServer, parleyWsIdleServer, bareWsServer];
 const TARGET_PARLEY_KIB = 10;
+/** An idle WebSocket connection costs parley at most this many times a bare `ws` one (issue 10). */
+const TARGET_WS_VS_BARE_WS = 1.5;
 
 export function memoryOptionsFromArgs(args: ParsedArgs): MemoryOptions {
   const d = memoryDefaults;
@@ -163,7 +193,7 @@ async function measure(kind: ServerKind, o: MemoryOptions, procs: number): Promi
     const per = Math.ceil(o.connections / procs);
     const done: Promise<void>[] = [];
     const opened: Promise<void>[] = [];
-    // parley and bare: open every connection first, then log them all in at once.
+    // All but socket.io: open every connection first, then log them all in (in waves).
     const barrier = o.barrier && kind.name !== 'socket.io';
     for (let i = 0; i < procs; i++) {
       const n = Math.min(per, o.connections - i * per);
@@ -266,10 +296,15 @@ export interface MemoryReport {
   clientProcs: number;
   results: MemoryResult[];
   target: { kibPerConnection: number; value: number | null; pass: boolean | null };
+  /** parley-ws KiB/conn ÷ bare-ws KiB/conn (after GC). */
+  wsTarget: { ratio: number; value: number | null; pass: boolean | null };
 }
 
 export async function runMemory(o: MemoryOptions): Promise<MemoryReport> {
-  const kinds = memoryKinds.filter((k) => o.only === undefined || k.name === o.only);
+  const only = o.only === undefined ? undefined : o.only.split(',').map((k) => k.trim());
+  const unknown = only?.filter((k) => !memoryKinds.some((m) => m.name === k)) ?? [];
+  if (unknown.length > 0) throw new Error(`memory: unknown --only ${unknown.join(',')} (kinds: ${memoryKinds.map((k) => k.name).join(', ')})`);
+  const kinds = memoryKinds.filter((k) => only === undefined || only.includes(k.name));
   const limit = openFileLimit();
   // Each client process needs one descriptor per connection plus a few dozen of its own.
   const perProcMax = limit === undefined || !Number.isFinite(limit) ? 25_000 : Math.max(100, limit - 200);
@@ -337,11 +372,23 @@ export async function runMemory(o: MemoryOptions): Promise<MemoryReport> {
   const v = parley?.kibPerConnection ?? null;
   const target = { kibPerConnection: TARGET_PARLEY_KIB, value: v, pass: v === null ? null : v <= TARGET_PARLEY_KIB };
   console.log('');
-  console.log(`parley KiB per idle connection: ${fmt(v, 2)}  (target <= ${TARGET_PARLEY_KIB})  ${v === null ? 'n/a' : passMiss(v <= TARGET_PARLEY_KIB)}`);
+  if (results.some((r) => r.kind === 'parley')) {
+    console.log(`parley KiB per idle connection: ${fmt(v, 2)}  (target <= ${TARGET_PARLEY_KIB})  ${v === null ? 'n/a' : passMiss(v <= TARGET_PARLEY_KIB)}`);
+  }
   const sio = results.find((r) => r.kind === 'socket.io' && r.ok)?.kibPerConnection;
   const bare = results.find((r) => r.kind === 'bare' && r.ok)?.kibPerConnection;
   if (v !== null && sio) console.log(`parley/socket.io memory per connection: ${(v / sio).toFixed(2)}x`);
   if (v !== null && bare) console.log(`parley/bare memory per connection:      ${(v / bare).toFixed(2)}x`);
+  const pws = results.find((r) => r.kind === 'parley-ws' && r.ok)?.kibPerConnection ?? null;
+  const bws = results.find((r) => r.kind === 'bare-ws' && r.ok)?.kibPerConnection ?? null;
+  const wsRatio = pws !== null && bws ? round(pws / bws, 2) : null;
+  const wsTarget = { ratio: TARGET_WS_VS_BARE_WS, value: wsRatio, pass: wsRatio === null ? null : wsRatio <= TARGET_WS_VS_BARE_WS };
+  if (pws !== null || bws !== null) {
+    console.log(
+      `parley-ws/bare-ws memory per connection: ${wsRatio === null ? 'n/a' : `${wsRatio.toFixed(2)}x`}  (target <= ${TARGET_WS_VS_BARE_WS}x)  ` +
+        `${wsRatio === null ? 'n/a' : passMiss(wsRatio <= TARGET_WS_VS_BARE_WS)}`,
+    );
+  }
   console.log('(login s: from the first connect until every client was in its channel; parley sends USERLIST and USERJOIN for #lobby, O(n^2) in all)');
 
   const report: MemoryReport = {
@@ -353,6 +400,7 @@ export async function runMemory(o: MemoryOptions): Promise<MemoryReport> {
     clientProcs: procs,
     results,
     target,
+    wsTarget,
   };
   writeResults('memory', report, o.out);
   return report;

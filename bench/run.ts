@@ -49,7 +49,7 @@ const workloads: Record<string, Workload> = {
     run: (args, done) => runSocketio(socketioOptionsFromArgs(args), done.get('fanout') as FanoutReport | undefined),
   },
   memory: {
-    description: 'memory per idle connection at 10,000 connections: parley vs socket.io vs bare net',
+    description: 'memory per idle connection at 10,000 connections: parley vs socket.io vs bare net, parley-ws vs bare ws',
     run: (args) => runMemory(memoryOptionsFromArgs(args)),
   },
   'cluster-voice': {

@@ -80,12 +80,15 @@ export const parleyServer: ServerKind = {
   },
 };
 
-/** `parley serve` with the benchmark flags (the voip plugin is on by default: UDP on the TCP port). */
-function startParley(opts: SpawnOptions & { startTimeoutMs?: number }): Promise<RunningServer> {
+/**
+ * `parley serve` with the benchmark flags (the voip plugin is on by default: UDP on the TCP
+ * port), plus `extra` flags.
+ */
+export function startParley(opts: SpawnOptions & { startTimeoutMs?: number }, extra: readonly string[] = []): Promise<RunningServer> {
   return startAndParsePort(
     'parley',
     path.join(DIST_DIR, 'cli', 'main.js'),
-    ['serve', '--port', '0', '--rate-limit', '0', '--max-per-ip', '0', '--log-level', 'warn'],
+    ['serve', '--port', '0', '--rate-limit', '0', '--max-per-ip', '0', '--log-level', 'warn', ...extra],
     /listening on \S*?127\.0\.0\.1:(\d+)/i,
     opts,
   );
