@@ -6,8 +6,8 @@
 // parley-ws <= 1.5x bare-ws.
 //
 // Per kind: start the server (parley: serve --port 0 --rate-limit 0 --max-per-ip 0
-// --log-level warn; parley-ws adds no connection limits and no PING or handshake deadline
-// within a run, as the bare ws server has none), open its inspector (SIGUSR1) for forced
+// --log-level warn, plus no connection limits and no PING or handshake deadline within a
+// run, as the bare servers have none), open its inspector (SIGUSR1) for forced
 // GCs, let it settle, force a GC, read VmRSS (baseline); connect N clients from
 // --client-procs idle-clients processes (each holds N/procs sockets, below the per-process
 // open-file limit); once all are logged in, wait until the server's CPU is quiet (its
@@ -66,17 +66,16 @@ export const memoryDefaults: MemoryOptions = {
 };
 
 /**
- * `parley serve` for idle WebSocket clients: besides the benchmark flags, no limit on
- * connections or their rate, and neither PINGs nor a CONNECT deadline within a run (the
- * bare ws server sends nothing and closes nothing either).
+ * `parley serve` for idle clients: besides the benchmark flags, no limit on connections or
+ * their rate, and neither PINGs nor a CONNECT deadline within a run (the bare servers send
+ * nothing and close nothing either; at 10,000 connections opened first and logged in in
+ * waves, the last wave comes after the default 30 s handshake timeout).
  */
-const parleyWsIdleServer: ServerKind = {
-  ...parleyWsServer,
-  start: (opts) =>
-    startParley(opts, ['--max-connections', '0', '--connect-rate', '0', '--handshake-timeout', '1h', '--ping-interval', '1h', '--ping-timeout', '2h']),
-};
+const IDLE_PARLEY_FLAGS = ['--max-connections', '0', '--connect-rate', '0', '--handshake-timeout', '1h', '--ping-interval', '1h', '--ping-timeout', '2h'];
+const parleyIdleServer: ServerKind = { ...parleyServer, start: (opts) => startParley(opts, IDLE_PARLEY_FLAGS) };
+const parleyWsIdleServer: ServerKind = { ...parleyWsServer, start: (opts) => startParley(opts, IDLE_PARLEY_FLAGS) };
 
-const memoryKinds: readonly ServerKind[] = [parleyServer, socketioServer, bareServer, parleyWsIdleServer, bareWsServer];
+const memoryKinds: readonly ServerKind[] = [parleyIdleServer, socketioServer, bareServer, parleyWsIdleServer, bareWsServer];
 const TARGET_PARLEY_KIB = 10;
 /** An idle WebSocket connection costs parley at most this many times a bare `ws` one (issue 10). */
 const TARGET_WS_VS_BARE_WS = 1.5;
