@@ -45,6 +45,8 @@ const localAddrs = numFlag(args, 'local-addrs', 1, { min: 1 });
 const timeoutS = numFlag(args, 'timeout', 300, { min: 1, int: false });
 const barrier = boolFlag(args, 'barrier') && kind !== 'socket.io';
 const wave = numFlag(args, 'wave', 0);
+/** Logged in at ACCEPT, joining no channel (the server puts none in: parley with `--default-channel none`). */
+const noChannel = boolFlag(args, 'no-channel');
 if (!['parley', 'bare', 'socket.io', 'parley-ws', 'bare-ws'].includes(kind)) {
   process.stderr.write('idle-clients: --kind must be parley, bare, socket.io, parley-ws or bare-ws\n');
   process.exit(1);
@@ -126,6 +128,9 @@ function lineSession(nick: string, write: (text: string) => void): { push(d: Buf
         state = 3;
         onLoggedIn();
       }
+    } else if (c === 65 && state === 1 && noChannel && line.startsWith('ACCEPT')) {
+      state = 3;
+      onLoggedIn();
     } else if (c === 65 && state === 1 && joinsItself && line.startsWith('ACCEPT')) {
       state = 2;
       write(`JOIN: ${channel}\n`);

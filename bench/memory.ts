@@ -51,6 +51,12 @@ export interface MemoryOptions {
   barrier: boolean;
   /** With the barrier: CONNECTs in flight per wave, over all client processes; 0 = all at once. */
   wave: number;
+  /**
+   * Clients log in and join no channel (parley with `--default-channel none`): the cost of a
+   * connection alone, without the O(n²) USERJOIN/USERLIST traffic of a shared #lobby,
+   * which parley sends and the bare servers do not.
+   */
+  noChannel?: boolean;
   out?: string;
 }
 
@@ -92,6 +98,7 @@ export function memoryOptionsFromArgs(args: ParsedArgs): MemoryOptions {
     connectTimeoutS: numFlag(args, 'connect-timeout', d.connectTimeoutS, { min: 1, int: false }),
     barrier: !boolFlag(args, 'no-barrier'),
     wave: numFlag(args, 'wave', d.wave),
+    noChannel: boolFlag(args, 'no-channel'),
     out: strFlag(args, 'out'),
   };
 }
@@ -171,7 +178,9 @@ async function waitQuiet(pid: number, maxS: number): Promise<number> {
 
 async function measure(kind: ServerKind, o: MemoryOptions, procs: number): Promise<MemoryResult> {
   const r = empty(kind.name, o.connections, procs);
-  const server: RunningServer = await kind.start({ cpu: 0 });
+  const parleyKind = kind.name === 'parley' || kind.name === 'parley-ws';
+  const server: RunningServer =
+    o.noChannel && parleyKind ? await startParley({ cpu: 0 }, [...IDLE_PARLEY_FLAGS, '--default-channel', 'none']) : await kind.start({ cpu: 0 });
   const clients: BenchChild[] = [];
   let inspector: InspectorSession | undefined;
   try {
@@ -204,6 +213,7 @@ async function measure(kind: ServerKind, o: MemoryOptions, procs: number): Promi
           path.join(DIST_DIR, 'bench', 'idle-clients.js'),
           '--kind',
           kind.name,
+          ...(o.noChannel ? ['--no-channel'] : []),
           '--port',
           String(server.port),
           '--count',
