@@ -1,12 +1,11 @@
 /** `parley chat` driven through its stdin and stdout, as a child process, against a real server. */
 import test, { type ExecutionContext } from 'ava';
-import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { join } from 'node:path';
 import { createServer } from '../index.js';
 import { ParleyClient } from '../harness/client/index.js';
 import { COLORS, NO_COLORS, parseInput, promptFor, renderMessage, useColor, visible } from './chat-view.js';
+import { selfSigned } from '../test/helpers.js';
 
 const MAIN = join(__dirname, 'main.js');
 
@@ -179,24 +178,6 @@ test('parley chat - a nickname in use and then the end of input exits 1', async 
   chat.child.stdin.end();
   t.is(await chat.exit, 1);
 });
-
-/** A key and self-signed certificate for localhost, or undefined when openssl is missing. */
-function selfSigned(t: ExecutionContext): { key: Buffer; cert: Buffer } | undefined {
-  const dir = mkdtempSync(join(tmpdir(), 'parley-chat-tls-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const keyFile = join(dir, 'key.pem');
-  const certFile = join(dir, 'cert.pem');
-  try {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-days', '1', '-keyout', keyFile, '-out', certFile], {
-      stdio: 'ignore',
-      timeout: 90_000,
-    });
-  } catch (err) {
-    t.log(`openssl unavailable, TLS not tested: ${(err as Error).message}`);
-    return undefined;
-  }
-  return { key: readFileSync(keyFile), cert: readFileSync(certFile) };
-}
 
 test('parley chat --tls verifies the certificate: a self-signed one fails clearly, --insecure connects', async (t) => {
   const creds = selfSigned(t);

@@ -1,4 +1,8 @@
 // Shared setup of the end-to-end tests: real servers on 127.0.0.1 port 0, real
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 // sockets, everything closed in t.teardown.
 import type { ExecutionContext } from 'ava';
 import * as net from 'node:net';
@@ -206,4 +210,22 @@ export function topologies(): readonly Topology[] {
     },
     { name: '3-node cluster', title: (text) => `${text} [3-node cluster]`, start: (t, options) => startCluster(t, options) },
   ];
+}
+
+/** A key and self-signed certificate for localhost (openssl), or undefined when openssl is missing. */
+export function selfSigned(t: ExecutionContext): { key: Buffer; cert: Buffer } | undefined {
+  const dir = mkdtempSync(join(tmpdir(), 'parley-tls-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const keyFile = join(dir, 'key.pem');
+  const certFile = join(dir, 'cert.pem');
+  try {
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-days', '1', '-keyout', keyFile, '-out', certFile], {
+      stdio: 'ignore',
+      timeout: 90_000,
+    });
+  } catch (err) {
+    t.log(`openssl unavailable, TLS not tested: ${(err as Error).message}`);
+    return undefined;
+  }
+  return { key: readFileSync(keyFile), cert: readFileSync(certFile) };
 }

@@ -1,17 +1,13 @@
 // One port for everything: the TCP (or TLS) port of `listen` answers the line
 // protocol, HTTP (the web page) and WebSocket upgrades at /parley, told apart by
 // a connection's first bytes.
-import test, { type ExecutionContext } from 'ava';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import test from 'ava';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import * as net from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { sniffProtocol } from '../core/server.js';
 import { ParleyClient } from '../harness/client/index.js';
-import { connectInLobby, RawSocket, sleep, startServer, until } from './helpers.js';
+import { connectInLobby, RawSocket, selfSigned, sleep, startServer, until } from './helpers.js';
 import { WsLines } from './ws-helpers.js';
 
 function get(url: string, options: https.RequestOptions = {}): Promise<{ status: number; body: string; type: string }> {
@@ -96,23 +92,6 @@ test('one port - an HTTP connection that never upgrades is closed at the handsha
   await new Promise((r) => sock.once('close', r));
   t.true(await until(() => server.socketCount === 0));
 });
-
-function selfSigned(t: ExecutionContext): { key: Buffer; cert: Buffer } | undefined {
-  const dir = mkdtempSync(join(tmpdir(), 'parley-oneport-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const keyFile = join(dir, 'key.pem');
-  const certFile = join(dir, 'cert.pem');
-  try {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-days', '1', '-keyout', keyFile, '-out', certFile], {
-      stdio: 'ignore',
-      timeout: 20_000,
-    });
-  } catch (err) {
-    t.log(`openssl unavailable, TLS not tested: ${(err as Error).message}`);
-    return undefined;
-  }
-  return { key: readFileSync(keyFile), cert: readFileSync(certFile) };
-}
 
 test('one port - over TLS the same port serves https, wss and the line protocol', async (t) => {
   const creds = selfSigned(t);

@@ -1,30 +1,8 @@
 // TLS with a self-signed certificate generated for the test run.
 import test, { type ExecutionContext } from 'ava';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ParleyClient } from '../harness/client/index.js';
 import * as net from 'node:net';
-import { connect, sleep, startServer, until, within } from './helpers.js';
-
-/** A key and self-signed certificate for localhost, or undefined when openssl is missing. */
-function selfSigned(t: ExecutionContext): { key: Buffer; cert: Buffer } | undefined {
-  const dir = mkdtempSync(join(tmpdir(), 'parley-tls-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const keyFile = join(dir, 'key.pem');
-  const certFile = join(dir, 'cert.pem');
-  try {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-days', '1', '-keyout', keyFile, '-out', certFile], {
-      stdio: 'ignore',
-      timeout: 20_000,
-    });
-  } catch (err) {
-    t.log(`openssl unavailable, TLS not tested: ${(err as Error).message}`);
-    return undefined;
-  }
-  return { key: readFileSync(keyFile), cert: readFileSync(certFile) };
-}
+import { connect, selfSigned, sleep, startServer, until, within } from './helpers.js';
 
 test('TLS - clients chat over TLS with a self-signed certificate', async (t) => {
   const creds = selfSigned(t);
