@@ -28,21 +28,30 @@
 // {deliveries, expected, elapsedS, deliveriesPerSec, p50Ms, p99Ms, maxMs, ...}.
 // With --control-stdin it then waits for `END` (or stdin closing) before disconnecting.
 //
+// With --ws each client is one `ws` WebSocket to ws://host:port/parley instead of a TCP
+// socket: a batch goes as one text message, and a sender whose bufferedAmount passes
+// 256 KiB waits until it drains.
+//
 // The workload itself (flags, pacing, window, sampling, the result) is FanoutLoad in
-// load-common.ts; this file is its TCP transport: connecting, parsing lines, batched writes.
+// load-common.ts; this file is its transport: connecting, parsing lines, batched writes.
 import * as net from 'node:net';
-import { strFlag } from './args.js';
+import { WebSocket } from 'ws';
+import { boolFlag, strFlag } from './args.js';
 import { LineSplitter } from './line-splitter.js';
 import { FanoutLoad, FanoutClient, loadOptions } from './load-common.js';
 
 const o = loadOptions('fanout-load');
 const { port, host, rate } = o;
 const channel = strFlag(o.cli.args, 'channel', '#bench');
+const overWs = boolFlag(o.cli.args, 'ws');
+/** --ws: a sender whose WebSocket holds more than this waits (ws has no 'drain'). */
+const SEND_HIGH_WATER = 256 * 1024;
 
 let recvUs = 0; // receive time of the chunk being parsed, µs since the start of sending
 
 class Client extends FanoutClient {
-  readonly socket: net.Socket;
+  readonly socket: net.Socket | undefined;
+  readonly ws: WebSocket | undefined;
   /** 0 connecting, 1 awaiting ACCEPT, 2 awaiting JOINED, 3 joined */
   phase = 0;
   private readonly splitter: LineSplitter;
@@ -50,20 +59,41 @@ class Client extends FanoutClient {
   constructor(idx: number) {
     super(idx, o);
     this.splitter = new LineSplitter((buf, s, e) => this.onLine(buf, s, e));
-    this.socket = net.connect({ host, port: o.ports[idx % o.ports.length] ?? port, noDelay: true });
-    this.socket.on('connect', () => {
+    const target = { host, port: o.ports[idx % o.ports.length] ?? port };
+    const opened = (): void => {
       this.phase = 1;
-      this.socket.write(`CONNECT: "${this.nick}" "bench" 1.0.0\n`);
-    });
-    this.socket.on('data', (chunk: Buffer) => {
+      this.send(`CONNECT: "${this.nick}" "bench" 1.0.0\n`);
+    };
+    const received = (chunk: Buffer): void => {
       recvUs = load.nowUs();
       const before = this.delivered;
       this.splitter.push(chunk);
       const got = this.delivered - before;
       if (got !== 0) load.onDeliveries(this, got, recvUs);
-    });
-    this.socket.on('error', (err) => load.finish(`${this.nick}: socket error: ${err.message}`));
-    this.socket.on('close', () => load.finish(`${this.nick}: connection closed by the server`));
+    };
+    const failed = (err: Error): void => load.finish(`${this.nick}: socket error: ${err.message}`);
+    const closed = (): void => load.finish(`${this.nick}: connection closed by the server`);
+    if (overWs) {
+      const ws = new WebSocket(`ws://${target.host}:${target.port}/parley`, { perMessageDeflate: false });
+      this.ws = ws;
+      ws.on('open', opened);
+      ws.on('message', received);
+      ws.on('error', failed);
+      ws.on('close', closed);
+    } else {
+      const socket = net.connect({ ...target, noDelay: true });
+      this.socket = socket;
+      socket.on('connect', opened);
+      socket.on('data', received);
+      socket.on('error', failed);
+      socket.on('close', closed);
+    }
+  }
+
+  /** One text: a write on TCP, one text message on a WebSocket. */
+  send(text: string): void {
+    if (this.ws) this.ws.send(text);
+    else this.socket!.write(text);
   }
 
   private onLine(buf: Buffer, s: number, e: number): void {
@@ -80,7 +110,7 @@ class Client extends FanoutClient {
   private onControlLine(line: string): void {
     if (line.startsWith('PING')) {
       const m = /^PING\s*:\s*(.*)$/.exec(line);
-      this.socket.write(`PONG: ${m ? m[1] : ''}\n`);
+      this.send(`PONG: ${m ? m[1] : ''}\n`);
       return;
     }
     if (line.startsWith('ERROR') || line.startsWith('DISCONNECT')) {
@@ -89,7 +119,7 @@ class Client extends FanoutClient {
     }
     if (this.phase === 1 && line.startsWith('ACCEPT')) {
       this.phase = 2;
-      this.socket.write(`JOIN: ${channel}\n`);
+      this.send(`JOIN: ${channel}\n`);
     } else if (this.phase === 2 && line.startsWith('JOINED')) {
       const m = /^JOINED\s*:\s*(\S+)/.exec(line);
       if (m && m[1]!.toLowerCase() === channel.toLowerCase()) {
@@ -140,11 +170,25 @@ function countSender(counts: Int32Array, buf: Buffer, s: number, e: number): voi
 
 const linePrefix = `MSG ${channel}: `;
 
-/** The batch as one write; a backed-up socket holds its sender until 'drain'. */
+/** The batch as one write (one text message); a backed-up socket holds its sender until it drains. */
 function writeBatch(s: number, n: number, ts: number): void {
   let str = '';
   for (let k = 0; k < n; k++) str += `${linePrefix + load.nextPayload(s, ts)}\n`;
-  const sock = load.clients[s]!.socket;
+  const client = load.clients[s]!;
+  const ws = client.ws;
+  if (ws) {
+    ws.send(str);
+    if (ws.bufferedAmount <= SEND_HIGH_WATER) return;
+    load.drainWait[s] = 1;
+    const wait = (): void => {
+      if (ws.bufferedAmount > SEND_HIGH_WATER) return void setTimeout(wait, 1);
+      load.drainWait[s] = 0;
+      if (rate === 0) load.schedulePump();
+    };
+    setTimeout(wait, 1);
+    return;
+  }
+  const sock = client.socket!;
   if (!sock.write(Buffer.from(str, 'latin1'))) {
     load.drainWait[s] = 1;
     sock.once('drain', () => {
@@ -158,7 +202,11 @@ const load: FanoutLoad<Client> = new FanoutLoad(o, {
   connect: (idx) => new Client(idx),
   sendBatch: writeBatch,
   close: (clients) => {
-    for (const c of clients) c.socket.destroy();
+    for (const c of clients) {
+      c.socket?.destroy();
+      c.ws?.terminate();
+    }
   },
+  ...(overWs ? { config: { client: 'ws' } } : {}),
 });
 load.run();

@@ -176,6 +176,7 @@ async function runOnce(kind: ServerKind, o: FanoutOptions): Promise<FanoutRun> {
       process.execPath,
       [
         path.join(DIST_DIR, 'bench', kind.loadScript ?? 'fanout-load.js'),
+        ...(kind.loadArgs ?? []),
         '--port',
         String(server.port),
         '--clients',

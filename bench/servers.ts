@@ -13,6 +13,8 @@ export interface ServerKind {
   readonly name: string;
   /** The fan-out load generator for this kind, in dist/bench (default fanout-load.js). */
   readonly loadScript?: string;
+  /** Extra flags of that load generator (`--ws` for WebSocket servers). */
+  readonly loadArgs?: readonly string[];
   /** undefined when the server can run, otherwise why it cannot (yet). */
   unavailable(): string | undefined;
   /** Starts the server on a free port on 127.0.0.1 and resolves once it listens. */
@@ -114,10 +116,10 @@ export const socketioServer: ServerKind = {
 };
 
 /** A bare `ws` broadcast server: the lower bound over WebSocket (dist/bench/bare-ws-server.js). */
-export const bareWsServer: ServerKind = { ...benchScriptServer('bare-ws', 'bare-ws', 'bare-ws-server.js'), loadScript: 'ws-fanout-load.js' };
+export const bareWsServer: ServerKind = { ...benchScriptServer('bare-ws', 'bare-ws', 'bare-ws-server.js'), loadArgs: ['--ws'] };
 
 /** `parley serve` driven over WebSocket at /parley of its one port. */
-export const parleyWsServer: ServerKind = { ...parleyServer, name: 'parley-ws', loadScript: 'ws-fanout-load.js' };
+export const parleyWsServer: ServerKind = { ...parleyServer, name: 'parley-ws', loadArgs: ['--ws'] };
 
 export const chatServers: readonly ServerKind[] = [bareServer, parleyServer, socketioServer, bareWsServer, parleyWsServer];
 
