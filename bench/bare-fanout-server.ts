@@ -1,164 +1,23 @@
 // The practical lower bound for chat fan-out in Node: a bare `net` server that speaks
-// just enough of the parley protocol for the fan-out benchmark.
-//
-//   CONNECT: "nick" ...   -> ACCEPT: bare
-//   JOIN: #c              -> JOINED: #c          (membership is kept)
-//   MSG #c: text          -> MSG <nick> #c: text to every other member of #c
-//   DISCONNECT            -> close
-//
-// Hot path: lines are found with indexOf on the received Buffer, each MSG is formatted
-// once into one Buffer shared by all recipients, and writes are batched per socket:
-// appended to a pending array and flushed for every dirty socket once per event-loop
-// turn (setImmediate) with a single write.
+// just enough of the parley protocol for the fan-out benchmark (bare-protocol.ts: the
+// protocol subset, one formatted Buffer per MSG, writes batched once per turn).
 //
 // Usage: node dist/bench/bare-fanout-server.js --port 0 [--host 127.0.0.1] [--parent-stdin]
 // Prints `LISTENING <port>` on stdout once bound. With --parent-stdin it exits when its
 // stdin closes (so it never outlives the benchmark that spawned it).
 import * as net from 'node:net';
-import { parseArgs, numFlag, strFlag, boolFlag } from './args.js';
-import { LineSplitter } from './line-splitter.js';
+import { boolFlag, numFlag, parseArgs, strFlag } from './args.js';
+import { bareConnection } from './bare-protocol.js';
 import { quitWithParent } from './parent-stdin.js';
-
-interface Channel {
-  readonly name: string;
-  readonly members: Conn[];
-}
-
-interface Conn {
-  readonly socket: net.Socket;
-  nick: string | null;
-  /** `MSG <nick> ` as bytes, built once at CONNECT. */
-  prefix: Buffer | null;
-  readonly channels: Channel[];
-  pending: Buffer[];
-  pendingBytes: number;
-  dirty: boolean;
-  closed: boolean;
-}
-
-const channels = new Map<string, Channel>();
-const dirty: Conn[] = [];
-let flushScheduled = false;
-
-function flush(): void {
-  flushScheduled = false;
-  for (let i = 0; i < dirty.length; i++) {
-    const c = dirty[i]!;
-    c.dirty = false;
-    const p = c.pending;
-    if (!c.closed) c.socket.write(p.length === 1 ? p[0]! : Buffer.concat(p, c.pendingBytes));
-    p.length = 0;
-    c.pendingBytes = 0;
-  }
-  dirty.length = 0;
-}
-
-function send(c: Conn, buf: Buffer): void {
-  c.pending.push(buf);
-  c.pendingBytes += buf.length;
-  if (!c.dirty) {
-    c.dirty = true;
-    dirty.push(c);
-    if (!flushScheduled) {
-      flushScheduled = true;
-      setImmediate(flush);
-    }
-  }
-}
-
-const SP = 32;
-const COLON = 58;
-
-function handleMsg(c: Conn, buf: Buffer, start: number, end: number): void {
-  if (c.prefix === null) return;
-  let i = start + 4;
-  while (i < end && buf[i] === SP) i++;
-  const tStart = i;
-  while (i < end && buf[i] !== COLON && buf[i] !== SP) i++;
-  const tEnd = i;
-  while (i < end && buf[i] !== COLON) i++;
-  if (i >= end || tEnd === tStart) return; // malformed: ignore
-  let pStart = i + 1;
-  if (pStart < end && buf[pStart] === SP) pStart++;
-  const chan = channels.get(buf.toString('latin1', tStart, tEnd));
-  if (chan === undefined || !c.channels.includes(chan)) return;
-
-  const prefix = c.prefix;
-  const tLen = tEnd - tStart;
-  const pLen = end - pStart;
-  const out = Buffer.allocUnsafe(prefix.length + tLen + 2 + pLen + 1);
-  let o = prefix.copy(out, 0);
-  o += buf.copy(out, o, tStart, tEnd);
-  out[o++] = COLON;
-  out[o++] = SP;
-  o += buf.copy(out, o, pStart, end);
-  out[o] = 10;
-
-  const members = chan.members;
-  for (let k = 0; k < members.length; k++) {
-    const m = members[k]!;
-    if (m !== c) send(m, out);
-  }
-}
-
-function handleOther(c: Conn, line: string): void {
-  let m: RegExpExecArray | null;
-  if ((m = /^CONNECT\s*:\s*"([^"]*)"/i.exec(line)) !== null) {
-    if (c.nick !== null) return;
-    c.nick = m[1]!;
-    c.prefix = Buffer.from(`MSG ${c.nick} `, 'utf8');
-    send(c, Buffer.from('ACCEPT: bare\n'));
-  } else if ((m = /^JOIN\s*:\s*(#\S+)/i.exec(line)) !== null) {
-    if (c.nick === null) return;
-    const name = m[1]!;
-    let chan = channels.get(name);
-    if (chan === undefined) {
-      chan = { name, members: [] };
-      channels.set(name, chan);
-    }
-    if (!c.channels.includes(chan)) {
-      chan.members.push(c);
-      c.channels.push(chan);
-    }
-    send(c, Buffer.from(`JOINED: ${chan.name}\n`));
-  } else if (/^DISCONNECT\b/i.test(line)) {
-    c.socket.end();
-  }
-  // PONG and everything else: ignored.
-}
 
 function onConnection(socket: net.Socket): void {
   socket.setNoDelay(true);
-  const c: Conn = {
-    socket,
-    nick: null,
-    prefix: null,
-    channels: [],
-    pending: [],
-    pendingBytes: 0,
-    dirty: false,
-    closed: false,
-  };
-  const splitter = new LineSplitter((buf, start, end) => {
-    if (end - start > 4 && buf[start] === 77 && buf[start + 1] === 83 && buf[start + 2] === 71 && buf[start + 3] === SP) {
-      handleMsg(c, buf, start, end); // "MSG "
-    } else {
-      handleOther(c, buf.toString('utf8', start, end));
-    }
-  }, 65536);
-  socket.on('data', (chunk: Buffer) => splitter.push(chunk));
+  const c = bareConnection({ write: (chunk) => socket.write(chunk), close: () => socket.end() });
+  socket.on('data', (chunk: Buffer) => c.push(chunk));
   socket.on('error', () => {
     /* ECONNRESET etc.: 'close' follows */
   });
-  socket.on('close', () => {
-    c.closed = true;
-    for (const chan of c.channels) {
-      const idx = chan.members.indexOf(c);
-      if (idx >= 0) chan.members.splice(idx, 1);
-      if (chan.members.length === 0) channels.delete(chan.name);
-    }
-    c.channels.length = 0;
-  });
+  socket.on('close', () => c.closed());
 }
 
 function main(): void {
