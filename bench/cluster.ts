@@ -11,7 +11,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import type { ParsedArgs } from './args.js';
 import { BenchChild } from './children.js';
-import { fanoutOptionsFromArgs, type FanoutOptions } from './fanout.js';
+import { fanoutLoadFlags, fanoutOptionsFromArgs, type FanoutOptions } from './fanout.js';
 import { readCpuMicros } from './proc-stats.js';
 import { DIST_DIR, ROOT_DIR } from './servers.js';
 import { fmt, fmtInt, machineInfo, passMiss, printTable, writeResults } from './table.js';
@@ -193,34 +193,7 @@ async function runSetup(s: Setup, o: FanoutOptions): Promise<SetupRun> {
     load = new BenchChild(
       'load',
       process.execPath,
-      [
-        path.join(DIST_DIR, 'bench', s.loadScript),
-        '--ports',
-        started.ports.join(','),
-        '--clients',
-        String(o.clients),
-        '--senders',
-        String(o.senders),
-        '--messages',
-        String(o.messages),
-        '--payload',
-        String(o.payload),
-        '--rate',
-        String(o.rate),
-        '--timeout',
-        String(o.timeoutS),
-        '--connect-timeout',
-        String(connectTimeoutS),
-        '--window',
-        String(o.window),
-        '--batch',
-        String(o.batch),
-        '--sample-every',
-        String(o.sampleEvery),
-        '--warmup',
-        String(o.warmup),
-        '--control-stdin',
-      ],
+      [path.join(DIST_DIR, 'bench', s.loadScript), '--ports', started.ports.join(','), ...fanoutLoadFlags(o, connectTimeoutS)],
       { cpu: LOAD_CPU, cwd: ROOT_DIR },
     );
     const resultP = load.waitForLine((l) => l.startsWith('{'), (connectTimeoutS + 2 * o.timeoutS + 30) * 1000, 'the result line');

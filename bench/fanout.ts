@@ -166,6 +166,38 @@ interface LoadResultLine {
   error?: string;
 }
 
+/** The workload flags of fanout-load.js (and socketio-load.js), shared with the cluster benchmark. */
+export function fanoutLoadFlags(
+  o: Pick<FanoutOptions, 'clients' | 'senders' | 'messages' | 'payload' | 'rate' | 'timeoutS' | 'window' | 'batch' | 'sampleEvery' | 'warmup'>,
+  connectTimeoutS: number,
+): string[] {
+  return [
+    '--clients',
+    String(o.clients),
+    '--senders',
+    String(o.senders),
+    '--messages',
+    String(o.messages),
+    '--payload',
+    String(o.payload),
+    '--rate',
+    String(o.rate),
+    '--timeout',
+    String(o.timeoutS),
+    '--connect-timeout',
+    String(connectTimeoutS),
+    '--window',
+    String(o.window),
+    '--batch',
+    String(o.batch),
+    '--sample-every',
+    String(o.sampleEvery),
+    '--warmup',
+    String(o.warmup),
+    '--control-stdin',
+  ];
+}
+
 async function runOnce(kind: ServerKind, o: FanoutOptions): Promise<FanoutRun> {
   const server = await kind.start({ cpu: 0 });
   let load: BenchChild | undefined;
@@ -179,29 +211,7 @@ async function runOnce(kind: ServerKind, o: FanoutOptions): Promise<FanoutRun> {
         ...(kind.loadArgs ?? []),
         '--port',
         String(server.port),
-        '--clients',
-        String(o.clients),
-        '--senders',
-        String(o.senders),
-        '--messages',
-        String(o.messages),
-        '--payload',
-        String(o.payload),
-        '--rate',
-        String(o.rate),
-        '--timeout',
-        String(o.timeoutS),
-        '--connect-timeout',
-        String(connectTimeoutS),
-        '--window',
-        String(o.window),
-        '--batch',
-        String(o.batch),
-        '--sample-every',
-        String(o.sampleEvery),
-        '--warmup',
-        String(o.warmup),
-        '--control-stdin',
+        ...fanoutLoadFlags(o, connectTimeoutS),
       ],
       { cpu: 1, cwd: ROOT_DIR },
     );
