@@ -1,7 +1,7 @@
 // Voice across cluster nodes: real UDP voice clients on different nodes, frames
 // counted end to end and on the node link; a node killed mid-call; node-link
 // datagrams from an address that is no node's.
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { spawn } from 'node:child_process';
 import * as dgram from 'node:dgram';
 import { join } from 'node:path';
@@ -19,7 +19,8 @@ function asNode(s: { udpPorts: number[]; ports: number[]; servers: TestServer['s
   return { server: s.servers[i]!, port: s.ports[i]!, udpPort: s.udpPorts[i]!, voip: s.plugins[i]! };
 }
 
-test('cluster voice - a 1:1 call between two nodes: every frame arrives, and each crosses the node link once', async (t) => {
+/** Two nodes, alice on one and bob on the other in an accepted call, each with a bound voice client. */
+async function crossNodeCall(t: ExecutionContext) {
   const s = await startVoipCluster(t, {}, 2);
   const alice = await connect(t, s.ports[0]!, 'alice');
   const bob = await connect(t, s.ports[1]!, 'bob');
@@ -29,6 +30,11 @@ test('cluster voice - a 1:1 call between two nodes: every frame arrives, and eac
   va.bind();
   vb.bind();
   await until(() => s.voip.stats().boundEndpoints === 2);
+  return { s, alice, bob, keys, va, vb };
+}
+
+test('cluster voice - a 1:1 call between two nodes: every frame arrives, and each crosses the node link once', async (t) => {
+  const { s, alice, bob, keys, va, vb } = await crossNodeCall(t);
   await Promise.all([va.paced({ payloadBytes: 100, frames: FRAMES }), vb.paced({ payloadBytes: 100, frames: FRAMES })]);
   await until(() => va.stats().totals.received === FRAMES && vb.stats().totals.received === FRAMES, 5000, 'every frame');
   for (const [v, from] of [
@@ -146,15 +152,7 @@ test('cluster voice - a node killed mid-call: its peers get ENDED and TALKLEAVE 
 });
 
 test('cluster voice - node-link datagrams from an address that is no live node are dropped and counted', async (t) => {
-  const s = await startVoipCluster(t, {}, 2);
-  const alice = await connect(t, s.ports[0]!, 'alice');
-  const bob = await connect(t, s.ports[1]!, 'bob');
-  const keys = await call(alice, bob);
-  const va = await voice(t, asNode(s, 0), keys.caller, 'alice');
-  const vb = await voice(t, asNode(s, 1), keys.callee, 'bob');
-  va.bind();
-  vb.bind();
-  await until(() => s.voip.stats().boundEndpoints === 2);
+  const { s, va, vb } = await crossNodeCall(t);
   // A well-formed datagram for the live call (its id is the requester node's first), from a stranger.
   const forged = Buffer.concat([
     linkHeader(LINK_CALL, 'node0.1'),
