@@ -154,12 +154,14 @@ test('serve flags become createServer options; flags left out leave the library 
     '60',
     '--voice-burst',
     '5',
+    '--voice-flood-sockets',
+    '0',
     '--default-channel',
     'none',
   ]);
   t.deepEqual(c.plugins.ping, { intervalMs: 500, timeoutMs: 120_000 });
   t.deepEqual(c.plugins.channels, { defaultChannel: null, maxChannels: 7 });
-  t.deepEqual(c.plugins.voip, { talkTimeoutMs: 3_600_000, maxFrameBytes: 900, frameRate: 60, frameBurst: 5 });
+  t.deepEqual(c.plugins.voip, { talkTimeoutMs: 3_600_000, maxFrameBytes: 900, frameRate: 60, frameBurst: 5, peerSockets: 0 });
   t.deepEqual(c.limits, { maxConnections: 0, connectRatePerIp: 2.5, connectBurstPerIp: 3, handshakeTimeoutMs: 1500 });
 });
 

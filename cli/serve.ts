@@ -76,6 +76,12 @@ export const SERVE_OPTIONS = {
     help: 'voice frames a participant may send above the rate',
     shown: () => `${DEFAULT_VOIP_OPTIONS.frameBurst} frames`,
   },
+  'voice-flood-sockets': {
+    type: 'string',
+    arg: 'N',
+    help: 'participants over the voice rate that get a UDP socket of their own, 0 for none',
+    shown: () => `${DEFAULT_VOIP_OPTIONS.peerSockets} sockets`,
+  },
   'stats-interval': { type: 'string', arg: 'DURATION', help: 'log voice stats this often, 0 for never', shown: () => '0 (never)' },
   'max-line': { type: 'string', arg: 'BYTES', help: 'longest line, terminator included', shown: () => formatBytes(L.maxLineBytes) },
   'rate-limit': { type: 'string', arg: 'N', help: 'commands per second per client', shown: () => perS(L.rateLimit, 'commands', '0 = no limit') },
@@ -171,6 +177,7 @@ export function serveConfigFrom(argv: string[]) {
       maxFrameBytes: whole('voice-max-frame', 1),
       frameRate: whole('voice-rate', 1),
       frameBurst: whole('voice-burst', 1),
+      peerSockets: whole('voice-flood-sockets', 0),
     }),
   };
   return {

@@ -1,5 +1,7 @@
 // Per-participant bounds of the voice relay (PROTOCOL.md section 5): size, rate with burst, structure.
 import test from 'ava';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { ParleyError } from '../../index.js';
 import { encodeVoiceFrame } from './voice-frame.js';
@@ -10,7 +12,7 @@ const frame = (key: string, nick: string, seq: number, payload: Buffer = Buffer.
   encodeVoiceFrame({ key, nick, seq, ts: 1_700_000_000_000 + seq * 20, payload });
 
 test('bounds - defaults are 1400 bytes, 100 frames/s and bursts of 50; bad values are PARLEY_ERR_INVALID_OPTION', (t) => {
-  t.like(DEFAULT_VOIP_OPTIONS, { maxFrameBytes: 1400, frameRate: 100, frameBurst: 50 });
+  t.like(DEFAULT_VOIP_OPTIONS, { maxFrameBytes: 1400, frameRate: 100, frameBurst: 50, peerSockets: 256 });
   t.is(resolveVoipOptions({ frameRate: 0 }).frameRate, 0);
   for (const bad of [
     { maxFrameBytes: 39 },
@@ -20,6 +22,8 @@ test('bounds - defaults are 1400 bytes, 100 frames/s and bursts of 50; bad value
     { frameRate: Number.NaN },
     { frameBurst: 0 },
     { frameBurst: 2.5 },
+    { peerSockets: -1 },
+    { peerSockets: 1.5 },
   ]) {
     const err = t.throws(() => resolveVoipOptions(bad), { instanceOf: ParleyError }, JSON.stringify(bad));
     t.is(err?.code, 'PARLEY_ERR_INVALID_OPTION');
@@ -143,4 +147,81 @@ test('bounds - a flooding participant is held to its rate while an unrelated cal
   t.true(floodSent > fayRelayed * 2, 'the flood was over the rate');
   t.is(rateLimited, floodSent - fayRelayed, 'every flood frame was either relayed or dropped as rateLimited');
   t.is(after.framesRelayed - before.framesRelayed, fayRelayed + 2 * CALM_FRAMES);
+});
+
+/**
+ * Another process floods from fay's bound address as fast as it can (the issue's
+ * attack, 150-220k datagrams/s here): more than one UDP socket can be read in a
+ * second, so the kernel drops. Once over her rate, fay gets a socket of her own
+ * (voip.peerSockets), which takes the loss; the unrelated call loses nothing.
+ */
+const FLOODER = `
+const dgram = require('node:dgram');
+const [port, b64, ms] = process.argv.slice(1);
+const bindFrame = Buffer.from(b64.split('.')[0], 'base64');
+const floodFrame = Buffer.from(b64.split('.')[1], 'base64');
+const s = dgram.createSocket('udp4');
+s.on('error', () => {});
+s.connect(Number(port), '127.0.0.1', () => {
+  s.send(bindFrame);
+  process.stdin.once('data', () => {
+    const start = performance.now();
+    let sent = 0;
+    const tick = () => {
+      const el = performance.now() - start;
+      if (el >= Number(ms) || sent >= 5e6) {
+        process.stdout.write(JSON.stringify({ sent, ms: el }) + '\\n', () => s.close(() => process.exit(0)));
+        return;
+      }
+      for (let i = 0; i < 256; i++) s.send(floodFrame);
+      sent += 256;
+      setImmediate(tick);
+    };
+    tick();
+  });
+});`;
+
+test('bounds - a participant flooding from another process faster than a socket can be read costs an unrelated call nothing', async (t) => {
+  const s = await startServer(t);
+  const [alice, bob, fay, gus] = await Promise.all(['alice', 'bob', 'fay', 'gus'].map((n) => connect(t, s.port, n)));
+  const calm = await call(alice!, bob!);
+  const flood = await call(fay!, gus!);
+  const va = await voice(t, s, calm.caller, 'alice');
+  const vb = await voice(t, s, calm.callee, 'bob');
+  const gusUdp = await rawUdp(t, s);
+  gusUdp.send(frame(flood.callee, 'gus', 0));
+  const FLOOD_MS = 2500;
+  const frames = `${frame(flood.caller, 'fay', 0).toString('base64')}.${frame(flood.caller, 'fay', 1, Buffer.alloc(160, 7)).toString('base64')}`;
+  const child = spawn(process.execPath, ['-e', FLOODER, String(s.udpPort), frames, String(FLOOD_MS)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  t.teardown(() => child.kill('SIGKILL'));
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  await bindAll(s, [va, vb], 4);
+  t.is(s.voip.stats().peerSockets, 0, 'parties within their rate share the relay socket');
+  const before = s.voip.stats();
+  child.stdin.write('go\n');
+  const CALM_FRAMES = 100;
+  // Paced over 2 s, inside the 2.5 s flood.
+  await until(() => s.voip.stats().framesIn - before.framesIn > 1000, 3000, 'the flood to start');
+  await Promise.all([va.paced({ payloadBytes: 160, frames: CALM_FRAMES }), vb.paced({ payloadBytes: 160, frames: CALM_FRAMES })]);
+  const [code] = (await once(child, 'exit')) as [number];
+  t.is(code, 0);
+  const { sent, ms } = JSON.parse(out) as { sent: number; ms: number };
+  await until(() => vb.stats().totals.received === CALM_FRAMES && va.stats().totals.received === CALM_FRAMES, 5000, 'the calm call').catch(() => {});
+  const after = s.voip.stats();
+  const read = after.framesIn - before.framesIn;
+  const calmLost = 2 * CALM_FRAMES - vb.stats().totals.received - va.stats().totals.received;
+  t.log(
+    `flood: ${sent} datagrams in ${Math.round(ms)} ms (${Math.round((sent * 1000) / ms)}/s), relay read ${read} in all; ` +
+      `calm call: ${calmLost} of ${2 * CALM_FRAMES} lost`,
+  );
+  t.true(sent > 10 * CALM_FRAMES, 'the flood ran');
+  t.is(after.peerSockets, 1, 'the flooder, and only she, has a socket of her own');
+  t.is(calmLost, 0, 'the unrelated call lost frames');
+  t.is(va.stats().totals.duplicates + vb.stats().totals.duplicates, 0);
+  // The socket goes with the binding.
+  fay!.talkEnd('gus', flood.caller);
+  await until(() => s.voip.stats().peerSockets === 0 && s.voip.stats().boundEndpoints === 2, 3000, 'the flooder socket to close');
 });

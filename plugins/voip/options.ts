@@ -41,6 +41,15 @@ export interface VoipOptions {
    * late voice is worth less than none. Default 32 KiB (a few hundred Opus frames).
    */
   wsVoiceHighWaterBytes: number;
+  /**
+   * A bound UDP party that goes over `frameRate` gets a socket of its own: bound
+   * to the relay's port (SO_REUSEADDR) and connected to the party's address, so the
+   * kernel queues its datagrams apart and a flood faster than one socket can be
+   * read drops only the flooder's own frames. At most this many at once (one file
+   * descriptor each, closed when the party leaves); past it, flooders share the
+   * relay's socket. 0: never. Default 256.
+   */
+  peerSockets: number;
 }
 
 export const DEFAULT_VOIP_OPTIONS: Readonly<VoipOptions> = Object.freeze({
@@ -56,6 +65,7 @@ export const DEFAULT_VOIP_OPTIONS: Readonly<VoipOptions> = Object.freeze({
   linkPort: 0,
   clusterTimeoutMs: 3000,
   wsVoiceHighWaterBytes: 32 * 1024,
+  peerSockets: 256,
 });
 
 /** The largest UDP payload over IPv4: a bigger `maxFrameBytes` could never bind. */
@@ -99,6 +109,8 @@ export function resolveVoipOptions(given: Partial<VoipOptions> = {}): VoipOption
   if (typeof ct !== 'number' || !Number.isFinite(ct) || ct <= 0) throw invalid('clusterTimeoutMs', `must be a positive number, got ${String(ct)}`);
   const w = opts.wsVoiceHighWaterBytes;
   if (typeof w !== 'number' || !Number.isInteger(w) || w < 0) throw invalid('wsVoiceHighWaterBytes', `must be a whole number >= 0, got ${String(w)}`);
+  const ps = opts.peerSockets;
+  if (typeof ps !== 'number' || !Number.isInteger(ps) || ps < 0) throw invalid('peerSockets', `must be a whole number >= 0, got ${String(ps)}`);
   return opts;
 }
 

@@ -47,6 +47,8 @@ export interface VoipStats {
   groupTalkers: number;
   /** UDP source addresses bound to a (key, nick). */
   boundEndpoints: number;
+  /** Bound UDP parties that went over their rate and have a socket of their own (`peerSockets`). */
+  peerSockets: number;
   /** Datagrams received. */
   framesIn: number;
   /** Datagrams sent (one per recipient), each with its key emptied. */

@@ -4,6 +4,7 @@
  * is that participant's credential, so parties are looked up by key. The UDP
  * relay and the TALK handlers share it.
  */
+import type { Socket } from 'node:dgram';
 import { foldCase, type Session } from '../../core/index.js';
 import { newSessionKey } from './session-key.js';
 
@@ -21,6 +22,10 @@ export interface Endpoint {
   readonly keyBytes: number;
   readonly talk: Talk;
   readonly party: Party;
+  /** UDP: the party's own socket on the relay's port (udp-relay.ts #isolate), once opened. */
+  socket?: Socket | undefined;
+  /** `socket` is connected to this address: frames to the party go through it. */
+  connected?: boolean;
 }
 
 export interface Party {

@@ -20,6 +20,8 @@ export interface RelayLimits {
   frameBurst: number;
   /** Bytes waiting on a WebSocket party's connection above which frames to it are dropped. */
   wsVoiceHighWaterBytes: number;
+  /** Bound UDP parties over their rate that may get a connected socket of their own on the relay's port; 0: none. */
+  peerSockets: number;
 }
 
 export interface RelayBindOptions {
@@ -35,6 +37,18 @@ export class UdpRelay {
   readonly #endpoints = new Map<string, Endpoint>();
   #socket: dgram.Socket | undefined;
   #address: { host: string; port: number } | undefined;
+  #type: dgram.SocketType = 'udp4';
+  /** Per-party sockets open or opening (see #isolate), and those connected. */
+  #peerSockets = 0;
+  #peersConnected = 0;
+  #onDatagram = (buf: Buffer, rinfo: dgram.RemoteInfo): void => {
+    try {
+      this.#onMessage(buf, rinfo);
+    } catch (err) {
+      this.counters.drop('undecodable');
+      this.log.debug(`frame from ${rinfo.address}:${rinfo.port} failed`, err);
+    }
+  };
 
   constructor(
     private readonly talks: TalkRegistry,
@@ -44,33 +58,39 @@ export class UdpRelay {
 
   /** Binds the socket; resolves with the bound address. */
   async open(opts: RelayBindOptions): Promise<{ host: string; port: number }> {
+    const type = isIPv6(opts.host) ? 'udp6' : 'udp4';
+    this.#type = type;
+    const shared = this.limits.peerSockets > 0;
+    let port = opts.port;
+    if (shared) {
+      // Per-party sockets need SO_REUSEADDR on the relay's socket too, and with it a
+      // port another process holds would bind without EADDRINUSE: bind once without
+      // it first, so a taken port still fails (and port 0 picks a free one).
+      const probe = dgram.createSocket({ type });
+      port = await bindSocket(probe, port, opts.host).then(
+        () => probe.address().port,
+        (err: unknown) => {
+          probe.close();
+          throw err;
+        },
+      );
+      await new Promise<void>((r) => probe.close(() => r()));
+    }
     const socket = dgram.createSocket({
-      type: isIPv6(opts.host) ? 'udp6' : 'udp4',
+      type,
+      reuseAddr: shared,
       recvBufferSize: opts.recvBufferBytes,
       sendBufferSize: opts.sendBufferBytes,
     });
     try {
-      await new Promise<void>((resolve, reject) => {
-        socket.once('error', reject);
-        socket.bind(opts.port, opts.host, () => {
-          socket.off('error', reject);
-          resolve();
-        });
-      });
+      await bindSocket(socket, port, opts.host);
     } catch (err) {
       socket.close();
       throw err;
     }
     // Send errors (no callback given) arrive here; one bad peer must not stop the relay.
     socket.on('error', (err) => this.log.debug('udp socket error', err));
-    socket.on('message', (buf, rinfo) => {
-      try {
-        this.#onMessage(buf, rinfo);
-      } catch (err) {
-        this.counters.drop('undecodable');
-        this.log.debug(`frame from ${rinfo.address}:${rinfo.port} failed`, err);
-      }
-    });
+    socket.on('message', this.#onDatagram);
     // The kernel caps (and Linux doubles) what was asked; say so when voice may drop under load.
     const recv = socket.getRecvBufferSize();
     const send = socket.getSendBufferSize();
@@ -99,6 +119,7 @@ export class UdpRelay {
     const ep = party.endpoint;
     if (!ep) return;
     party.endpoint = undefined;
+    this.#closePeerSocket(ep);
     if (this.#endpoints.get(ep.id) === ep) this.#endpoints.delete(ep.id);
     const list = ep.talk.endpoints;
     const i = list.indexOf(ep);
@@ -117,7 +138,13 @@ export class UdpRelay {
     const list = talk.endpoints;
     for (let i = 0; i < list.length; i++) {
       const to = list[i]!;
-      socket.send(frame, to.port, to.address);
+      if (to.session !== undefined) {
+        if (!to.session.sendBinary(frame, this.limits.wsVoiceHighWaterBytes)) {
+          c.framesDroppedSlowWs++;
+          continue;
+        }
+      } else if (to.connected) to.socket!.send(frame);
+      else socket.send(frame, to.port, to.address);
       c.framesRelayed++;
       c.bytesRelayed += frame.length;
     }
@@ -128,8 +155,61 @@ export class UdpRelay {
     const socket = this.#socket;
     this.#socket = undefined;
     this.#address = undefined;
+    for (const ep of this.#endpoints.values()) this.#closePeerSocket(ep);
     this.#endpoints.clear();
     if (socket) await new Promise<void>((r) => socket.close(() => r()));
+  }
+
+  /** Per-party sockets connected to their party's address. */
+  get peerSocketCount(): number {
+    return this.#peersConnected;
+  }
+
+  /**
+   * Gives a bound UDP party that went over its rate a socket of its own: bound
+   * to the relay's address (SO_REUSEADDR) and connected to the party's, so Linux
+   * queues that party's datagrams there and no longer in the shared socket. A
+   * party flooding faster than a socket can be read then fills only its own
+   * receive queue, and libuv reads at most 32 datagrams per socket per loop
+   * turn, so everyone else's frames are still read in time. Parties within
+   * their rate stay on the shared socket, read in batches. Datagrams that reach
+   * the new socket before it is connected are handled as any others.
+   */
+  #isolate(ep: Endpoint): void {
+    const a = this.#address;
+    if (a === undefined || this.#peerSockets >= this.limits.peerSockets) return;
+    this.#peerSockets++;
+    const s = dgram.createSocket({ type: this.#type, reuseAddr: true });
+    ep.socket = s;
+    s.on('message', this.#onDatagram);
+    s.on('error', (err) => this.log.debug(`udp socket of ${ep.id} error`, err));
+    s.bind(a.port, a.host, () => {
+      if (ep.socket !== s) return;
+      s.connect(ep.port, ep.address, (err?: Error) => {
+        if (ep.socket !== s) return;
+        if (err) {
+          this.log.debug(`udp socket of ${ep.id} did not connect`, err);
+          this.#closePeerSocket(ep);
+          return;
+        }
+        ep.connected = true;
+        this.#peersConnected++;
+      });
+    });
+  }
+
+  #closePeerSocket(ep: Endpoint): void {
+    const s = ep.socket;
+    if (s === undefined) return;
+    ep.socket = undefined;
+    if (ep.connected) this.#peersConnected--;
+    ep.connected = false;
+    this.#peerSockets--;
+    try {
+      s.close();
+    } catch {
+      // already closed (a failed bind closes it)
+    }
   }
 
   #onMessage(buf: Buffer, rinfo: dgram.RemoteInfo): void {
@@ -144,7 +224,10 @@ export class UdpRelay {
     }
     // Every datagram from a bound address costs its participant a token, whatever it holds.
     const now = performance.now();
-    if (!this.#take(ep.party, now)) return c.drop('rateLimited');
+    if (!this.#take(ep.party, now)) {
+      if (ep.socket === undefined) this.#isolate(ep);
+      return c.drop('rateLimited');
+    }
     if (buf.length > this.limits.maxFrameBytes) return c.drop('tooLarge');
     const prefix = ep.prefix;
     const n = prefix.length;
@@ -259,7 +342,8 @@ export class UdpRelay {
           c.framesDroppedSlowWs++;
           continue;
         }
-      } else if (socket !== undefined) socket.send(out, to.port, to.address);
+      } else if (to.connected) to.socket!.send(out);
+      else if (socket !== undefined) socket.send(out, to.port, to.address);
       else continue;
       c.framesRelayed++;
       c.bytesRelayed += out.length;
@@ -272,3 +356,13 @@ export class UdpRelay {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+function bindSocket(socket: dgram.Socket, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind(port, host, () => {
+      socket.off('error', reject);
+      resolve();
+    });
+  });
+}

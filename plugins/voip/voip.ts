@@ -111,6 +111,7 @@ export class VoipPlugin implements PluginHooks {
       groupSessions: this.#talks.groupCount,
       groupTalkers: this.#talks.groupTalkers,
       boundEndpoints: this.#relay.boundCount,
+      peerSockets: this.#relay.peerSocketCount,
       framesIn: c.framesIn,
       framesRelayed: c.framesRelayed,
       framesForwarded: c.framesForwarded,
