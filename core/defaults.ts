@@ -49,6 +49,15 @@ export interface Limits {
   coalesceAboveSockets: number;
   /** Longest coalescing delay, ms. Default 50. */
   maxCoalesceMs: number;
+  /**
+   * Recipients of one command past which its output is bulk: written after
+   * direct output (replies, small fan-outs), `bulkSliceSockets` sockets per
+   * event-loop turn, so that one wide fan-out never holds up other clients'
+   * replies for the whole of its writes. 0: all output is direct. Default 100.
+   */
+  bulkAboveRecipients: number;
+  /** Sockets a bulk fan-out writes per event-loop turn. Default 256. */
+  bulkSliceSockets: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -67,6 +76,8 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   closeGraceMs: 2_000,
   coalesceAboveSockets: 1000,
   maxCoalesceMs: 50,
+  bulkAboveRecipients: 100,
+  bulkSliceSockets: 256,
 });
 
 /** The protocol version this server speaks. Clients with another MAJOR are refused. */

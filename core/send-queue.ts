@@ -39,7 +39,9 @@ export class SendQueue implements Flushable {
   #queue: Buffer[] = [];
   #queueHead = 0;
   #queuedBytes = 0;
+  /** In the batcher's direct list / its next bulk pass (write-batcher.ts). */
   #scheduled = false;
+  #scheduledBulk = false;
   /** Chunks handed to the sink whose write callback has not run yet. */
   #inFlight = 0;
   /** No more writes are taken (closing, overflowed). */
@@ -69,7 +71,7 @@ export class SendQueue implements Flushable {
   /** Queues whole lines; they are written once per event-loop turn. */
   write(buf: Buffer): void {
     if (this.#closed) return;
-    this.batcher.meter.count(this, buf.length);
+    const bulk = this.batcher.meter.count(this, buf.length);
     this.#queue.push(buf);
     this.#queuedBytes += buf.length;
     if (this.#queuedBytes + this.sink.bufferedBytes > this.limits.sendQueueBytes) {
@@ -80,14 +82,21 @@ export class SendQueue implements Flushable {
       if (this.#queuedBytes + this.sink.bufferedBytes > this.limits.sendQueueBytes) this.#overflow();
       return;
     }
-    if (!this.#scheduled) {
+    if (bulk) {
+      if (!this.#scheduled && !this.#scheduledBulk) {
+        this.#scheduledBulk = true;
+        this.batcher.schedule(this, true);
+      }
+    } else if (!this.#scheduled) {
       this.#scheduled = true;
       this.batcher.schedule(this);
     }
   }
 
+  /** Writes out everything queued (whichever list got here first; the other finds it done). */
   flush(): void {
     this.#scheduled = false;
+    this.#scheduledBulk = false;
     this.#writeOut();
   }
 

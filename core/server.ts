@@ -151,7 +151,12 @@ export class ParleyServer {
 
   constructor(options: ServerOptions = {}) {
     this.limits = Object.freeze(resolveLimits(options.limits));
-    this.#batcher = new WriteBatcher({ coalesceAbove: this.limits.coalesceAboveSockets, maxDelayMs: this.limits.maxCoalesceMs });
+    this.#batcher = new WriteBatcher({
+      coalesceAbove: this.limits.coalesceAboveSockets,
+      maxDelayMs: this.limits.maxCoalesceMs,
+      bulkAbove: this.limits.bulkAboveRecipients,
+      bulkSlice: this.limits.bulkSliceSockets,
+    });
     this.log = typeof options.logger === 'object' ? options.logger : createLogger(options.logger ?? 'warn');
     this.#tlsOptions = options.tls;
     this.#web = options.web ?? true;
@@ -634,5 +639,6 @@ function resolveLimits(given: Partial<Limits> | undefined): Limits {
   }
   if (limits.maxLineBytes < 64) throw new ParleyError('PARLEY_ERR_INVALID_OPTION', 'limits.maxLineBytes', 'must be at least 64');
   if (limits.rateLimit > 0 && limits.rateBurst < 1) throw new ParleyError('PARLEY_ERR_INVALID_OPTION', 'limits.rateBurst', 'must be at least 1');
+  if (limits.bulkSliceSockets < 1) throw new ParleyError('PARLEY_ERR_INVALID_OPTION', 'limits.bulkSliceSockets', 'must be at least 1');
   return limits;
 }

@@ -3,33 +3,54 @@
  * batcher flushes every dirty connection once, with one socket write each.
  * One batcher per server, so fan-outs of many messages cost one syscall per socket.
  *
+ * Output comes in two kinds, so that one user's wide fan-out cannot delay
+ * everyone else's replies (the attack of issue 8 item 4):
+ *
+ * - **Direct**: replies to the client whose command runs, and the first
+ *   `bulkAbove` recipients of any command (or of output made outside commands
+ *   between two flushes). Flushed at the end of the turn, whole.
+ * - **Bulk**: the rest of a wide fan-out. Flushed in slices of `bulkSlice`
+ *   sockets per turn, so that input is read and direct output flushed between
+ *   slices; a connection with both is flushed whole at the first.
+ *
  * Under very wide fan-out (a join storm into a channel of thousands, where every
- * join writes to every member) one write per socket per turn is still one
- * syscall per member per join. When a flush touched at least `coalesceAbove`
- * sockets, the next flush waits `touched / 100` ms (at most `maxDelayMs`), so
- * that syscalls stay near 100,000 per second however many events arrive, and
- * latency grows only for those huge fan-outs.
+ * join writes to every member) one write per socket per pass is still one
+ * syscall per member per join. When a bulk pass touched at least
+ * `coalesceAbove` sockets, the next one waits `touched / 100` ms (at most
+ * `maxDelayMs`), so that syscalls stay near 100,000 per second however many
+ * events arrive, and latency grows only for those huge fan-outs.
  */
 export interface Flushable {
   flush(): void;
 }
 
 export interface BatcherOptions {
-  /** Sockets touched by one flush from which the next flush is delayed. Default 1000; 0 never delays. */
+  /** Sockets touched by one bulk pass from which the next pass is delayed. Default 1000; 0 never delays. */
   coalesceAbove: number;
-  /** Longest delay of a flush, ms. Default 50. */
+  /** Longest delay of a bulk pass, ms. Default 50. */
   maxDelayMs: number;
+  /** Recipients of one command past which its output is bulk. Default 100; 0: all output is direct. */
+  bulkAbove: number;
+  /** Sockets flushed per turn by a bulk pass. Default 256. */
+  bulkSlice: number;
 }
+
+export const DEFAULT_BATCHER_OPTIONS: Readonly<BatcherOptions> = Object.freeze({ coalesceAbove: 1000, maxDelayMs: 50, bulkAbove: 100, bulkSlice: 256 });
 
 /**
  * What one client's command made the server write to others, while it ran
- * synchronously: the fan-out cost charged to that client's rate limit.
+ * synchronously: the fan-out cost charged to that client's rate limit, and
+ * whether a write is bulk.
  */
 export class FanoutMeter {
   /** The connection whose command is running, or undefined. */
   sender: Flushable | undefined;
   recipients = 0;
   bytes = 0;
+  /** Writes to others outside any command since the last direct flush. */
+  #loose = 0;
+
+  constructor(private readonly bulkAbove = 0) {}
 
   begin(sender: Flushable): void {
     this.sender = sender;
@@ -37,43 +58,95 @@ export class FanoutMeter {
     this.bytes = 0;
   }
 
-  /** Called by every connection's write: counts it unless it goes to the sender. */
-  count(to: Flushable, bytes: number): void {
-    if (this.sender !== undefined && this.sender !== to) {
-      this.recipients++;
-      this.bytes += bytes;
-    }
+  /** Called by every connection's write: counts it unless it goes to the sender; true when it is bulk. */
+  count(to: Flushable, bytes: number): boolean {
+    const sender = this.sender;
+    if (sender === undefined) return this.bulkAbove > 0 && ++this.#loose > this.bulkAbove;
+    if (sender === to) return false;
+    this.bytes += bytes;
+    return ++this.recipients > this.bulkAbove && this.bulkAbove > 0;
   }
 
   end(): void {
     this.sender = undefined;
   }
+
+  /** A direct flush ran: output made outside commands starts a new count. */
+  flushed(): void {
+    this.#loose = 0;
+  }
 }
 
 export class WriteBatcher {
   /** Shared by the server's connections: fan-out is counted where writes are queued. */
-  readonly meter = new FanoutMeter();
-  #dirty: Flushable[] = [];
-  #scheduled = false;
+  readonly meter: FanoutMeter;
+  readonly #options: BatcherOptions;
+  #direct: Flushable[] = [];
+  #directScheduled = false;
+  /** Connections with bulk output for the next pass. */
+  #bulk: Flushable[] = [];
+  /** The pass being written, from `#passAt` on. */
+  #pass: Flushable[] = [];
+  #passAt = 0;
+  /** A pass is running or its start is scheduled. */
+  #passScheduled = false;
+  /** Delay before the next pass starts, set by the size of the last one. */
   #delayMs = 0;
-  readonly #run = (): void => {
-    this.#scheduled = false;
-    const list = this.#dirty;
-    this.#dirty = [];
+
+  readonly #runDirect = (): void => {
+    this.#directScheduled = false;
+    const list = this.#direct;
+    this.#direct = [];
+    this.meter.flushed();
     for (let i = 0; i < list.length; i++) list[i]!.flush();
-    const { coalesceAbove, maxDelayMs } = this.options;
-    this.#delayMs = coalesceAbove > 0 && list.length >= coalesceAbove ? Math.min(maxDelayMs, list.length / 100) : 0;
   };
 
-  constructor(private readonly options: BatcherOptions = { coalesceAbove: 1000, maxDelayMs: 50 }) {}
-
-  /** Flushes `c` at the end of this turn (after the poll phase's I/O callbacks), or after the coalescing delay. */
-  schedule(c: Flushable): void {
-    this.#dirty.push(c);
-    if (!this.#scheduled) {
-      this.#scheduled = true;
-      if (this.#delayMs > 0) setTimeout(this.#run, this.#delayMs);
-      else setImmediate(this.#run);
+  readonly #runSlice = (): void => {
+    if (this.#passAt === 0 && this.#pass.length === 0) {
+      this.#pass = this.#bulk;
+      this.#bulk = [];
     }
+    const pass = this.#pass;
+    const end = Math.min(pass.length, this.#passAt + this.#options.bulkSlice);
+    for (let i = this.#passAt; i < end; i++) pass[i]!.flush();
+    this.#passAt = end;
+    if (end < pass.length) {
+      setImmediate(this.#runSlice);
+      return;
+    }
+    const { coalesceAbove, maxDelayMs } = this.#options;
+    this.#delayMs = coalesceAbove > 0 && pass.length >= coalesceAbove ? Math.min(maxDelayMs, pass.length / 100) : 0;
+    this.#pass = [];
+    this.#passAt = 0;
+    this.#passScheduled = false;
+    if (this.#bulk.length > 0) this.#startPass();
+  };
+
+  constructor(options: Partial<BatcherOptions> = {}) {
+    this.#options = { ...DEFAULT_BATCHER_OPTIONS, ...options };
+    this.meter = new FanoutMeter(this.#options.bulkAbove);
+  }
+
+  /**
+   * Flushes `c` at the end of this turn (after the poll phase's I/O callbacks),
+   * or, for bulk output, in the next bulk pass.
+   */
+  schedule(c: Flushable, bulk = false): void {
+    if (!bulk) {
+      this.#direct.push(c);
+      if (!this.#directScheduled) {
+        this.#directScheduled = true;
+        setImmediate(this.#runDirect);
+      }
+      return;
+    }
+    this.#bulk.push(c);
+    if (!this.#passScheduled) this.#startPass();
+  }
+
+  #startPass(): void {
+    this.#passScheduled = true;
+    if (this.#delayMs > 0) setTimeout(this.#runSlice, this.#delayMs);
+    else setImmediate(this.#runSlice);
   }
 }
