@@ -8,14 +8,41 @@
 import type { Socket } from 'node:net';
 import type { Limits } from './defaults.js';
 import type { WriteBatcher, Flushable } from './write-batcher.js';
-import { LinePump, type LineHandlers } from './line-pump.js';
+import { LinePump, type LineHandlers, type PausableSource } from './line-pump.js';
 import { SendQueue, type ByteSink } from './send-queue.js';
 
 export interface ConnectionHandlers extends LineHandlers {
   closed(reason: string): void;
 }
 
-export class Connection implements Flushable {
+/** The send queue's side of a TCP or TLS socket. */
+class SocketSink implements ByteSink {
+  readonly destroyWhenFlushed = true;
+
+  constructor(private readonly socket: Socket) {}
+
+  get bufferedBytes(): number {
+    return this.socket.writableLength;
+  }
+
+  get gone(): boolean {
+    return this.socket.destroyed;
+  }
+
+  send(chunk: Buffer, done: () => void): void {
+    this.socket.write(chunk, done);
+  }
+
+  end(): void {
+    this.socket.end();
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+}
+
+export class Connection implements Flushable, PausableSource {
   readonly remoteAddress: string;
   readonly remotePort: number;
   #closed = false;
@@ -34,19 +61,20 @@ export class Connection implements Flushable {
     this.remoteAddress = normaliseIp(peer?.address ?? socket.remoteAddress ?? '');
     this.remotePort = peer?.port ?? socket.remotePort ?? 0;
     socket.setNoDelay(true);
-    const sink: ByteSink = {
-      get bufferedBytes() {
-        return socket.writableLength;
-      },
-      get gone() {
-        return socket.destroyed;
-      },
-      send: (chunk, done) => socket.write(chunk, done),
-      end: () => socket.end(),
-      destroy: () => socket.destroy(),
-      destroyWhenFlushed: true,
-    };
-    this.#queue = new SendQueue(sink, limits, batcher, () => this.#finish('send queue exceeded'));
+    this.#queue = new SendQueue(new SocketSink(socket), limits, batcher, this);
+  }
+
+  /** The send queue overflowed (the client stopped reading). */
+  overflowed(): void {
+    this.#finish('send queue exceeded');
+  }
+
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
   }
 
   get closed(): boolean {
@@ -65,17 +93,7 @@ export class Connection implements Flushable {
   start(handlers: ConnectionHandlers, first?: Buffer): void {
     this.#handlers = handlers;
     const socket = this.socket;
-    const conn = this;
-    const source = {
-      pause: () => socket.pause(),
-      resume: () => socket.resume(),
-      get closed() {
-        return conn.#closed;
-      },
-    };
-    const pump = new LinePump(this.limits, source, handlers, { meter: this.batcher.meter, self: this.#queue }, () =>
-      this.close(undefined, 'connection closed'),
-    );
+    const pump = new LinePump(this.limits, this, handlers, { meter: this.batcher.meter, self: this.#queue }, () => this.close(undefined, 'connection closed'));
     this.#pump = pump;
     socket.on('data', this.#onData);
     socket.on('error', () => this.#finish('connection error'));
@@ -129,6 +147,13 @@ export class Connection implements Flushable {
 }
 
 function discard(): void {}
+
+/**
+ * The no-op 'error' listener every accepted socket gets until its transport
+ * handles errors. One function for all: a closure per socket would keep alive
+ * whatever its scope held (the upgrade request, the first bytes).
+ */
+export function ignoreError(): void {}
 
 /** `::ffff:127.0.0.1` and `127.0.0.1` are one address for per-IP limits and UDP binding. */
 export function normaliseIp(ip: string): string {

@@ -17,6 +17,7 @@ import type { Session, UpgradeRequestInfo } from './session.js';
 import { format } from 'node:util';
 import type { Cluster, ClusterFactory, ClaimResult } from './cluster/types.js';
 import { memoryCluster } from './cluster/memory-cluster.js';
+import { DeadlineQueue } from './deadline-queue.js';
 
 /** Verbs the kernel itself handles; no plugin may own them. */
 export const KERNEL_VERBS: readonly string[] = ['CONNECT', 'DISCONNECT'];
@@ -64,7 +65,8 @@ export class Kernel {
   readonly sessions = new SessionRegistry();
 
   readonly #subscriptions: Subscription[] = [];
-  readonly #handshakeTimers = new Map<Session, NodeJS.Timeout>();
+  /** Sessions still in the handshake are closed at their deadline (one timer for all). */
+  readonly #handshakes: DeadlineQueue<Session>;
   readonly #serverMajor = PROTOCOL_VERSION.slice(0, PROTOCOL_VERSION.indexOf('.'));
 
   /** The kernel's own logger (`parley:kernel`). */
@@ -80,6 +82,9 @@ export class Kernel {
   ) {
     this.log = rootLog.child('kernel');
     this.cluster = cluster({ sessions: this.sessions, log: rootLog.child('cluster'), maxLineBytes: config.limits.maxLineBytes });
+    this.#handshakes = new DeadlineQueue(config.limits.handshakeTimeoutMs, (session) => {
+      if (session.state === 'handshake') session.close('handshake timeout');
+    });
   }
 
   /**
@@ -109,17 +114,10 @@ export class Kernel {
     session.error(code, format(WireErrors[code], ...args));
   }
 
-  /** A new transport-backed session: starts its handshake timer. */
+  /** A new transport-backed session: starts its handshake deadline. */
   open(session: Session): void {
     this.sessions.add(session);
-    const ms = this.config.limits.handshakeTimeoutMs;
-    if (ms > 0) {
-      const t = setTimeout(() => {
-        if (session.state === 'handshake') session.close('handshake timeout');
-      }, ms);
-      t.unref();
-      this.#handshakeTimers.set(session, t);
-    }
+    this.#handshakes.add(session);
   }
 
   /** The transport closed: clean up; plugins see `onSessionClose` if it was connected. */
@@ -127,7 +125,6 @@ export class Kernel {
     if (session.state === 'closed') return;
     const wasConnected = session.state === 'connected';
     session.state = 'closed';
-    this.#clearHandshake(session);
     this.sessions.remove(session);
     if (!wasConnected) return;
     this.plugins.closed(session, reason);
@@ -209,6 +206,7 @@ export class Kernel {
 
   /** Stops plugin subscriptions and completes the streams. */
   shutdown(): void {
+    this.#handshakes.clear();
     for (const s of this.#subscriptions) s.unsubscribe();
     this.actions$.complete();
     this.events$.complete();
@@ -281,21 +279,14 @@ export class Kernel {
     session.state = 'connected';
     session.connectedAt = Date.now();
     if (data !== undefined) session.data = data;
-    this.#clearHandshake(session);
+    // Only the handshake needed the upgrade request: let the transport drop it.
+    session.transport.accepted?.();
     session.write(Buffer.from(formatServer({ type: 'ACCEPT', hostname: this.config.hostname })));
     this.log.debug(`${session.nick} connected from ${session.remoteAddress}`);
     // Before the hooks, so that observers see `connected` before the auto-join's `joined`.
     if (this.events$.observed) this.events$.next({ type: 'connected', nick: session.nick, session: summarise(session) });
     this.plugins.opened(session);
     return this.#pending(session);
-  }
-
-  #clearHandshake(session: Session): void {
-    const t = this.#handshakeTimers.get(session);
-    if (t) {
-      clearTimeout(t);
-      this.#handshakeTimers.delete(session);
-    }
   }
 
   /** A plugin failed outside an action (a session hook): published on `errors$`. */

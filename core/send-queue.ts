@@ -29,6 +29,11 @@ export interface ByteSink {
   readonly destroyWhenFlushed: boolean;
 }
 
+/** Who hears of a {@link SendQueue}'s overflow: its connection. */
+export interface OverflowListener {
+  overflowed(): void;
+}
+
 /** Most bytes handed to the socket at once. Default 64 KiB. */
 export const WRITE_CHUNK = 64 * 1024;
 /** After a send-queue overflow the socket lingers this many grace periods for the reader to reach the notice. */
@@ -53,14 +58,14 @@ export class SendQueue implements Flushable {
   };
 
   /**
-   * @param onOverflow called once when the queue overflows (the client stopped reading);
+   * @param owner told once when the queue overflows (the client stopped reading);
    *   the queue has then queued `DISCONNECT: send queue exceeded` and is ending
    */
   constructor(
     private readonly sink: ByteSink,
     private readonly limits: Pick<Limits, 'sendQueueBytes' | 'closeGraceMs'>,
     private readonly batcher: WriteBatcher,
-    private readonly onOverflow: () => void,
+    private readonly owner: OverflowListener,
   ) {}
 
   /** Bytes queued and not yet taken by the kernel (ours plus the sink's). */
@@ -161,7 +166,7 @@ export class SendQueue implements Flushable {
     this.#queuedBytes = 0;
     this.#closed = true;
     this.#push(Buffer.from('DISCONNECT: send queue exceeded\n'));
-    this.onOverflow();
+    this.owner.overflowed();
     // A slow reader gets longer to reach the notice: what it has not read is at most one chunk and the kernel's buffer.
     this.#endAfterQueue(OVERFLOW_LINGER_GRACES * this.limits.closeGraceMs);
   }

@@ -29,7 +29,9 @@ import type { Duplex } from 'node:stream';
 import { webHandler } from './web-handler.js';
 import type { Server as HttpsServer } from 'node:https';
 import { Admission, type Refusal } from './admission.js';
-import { normaliseIp } from './connection.js';
+import { ignoreError, normaliseIp } from './connection.js';
+import { DeadlineQueue } from './deadline-queue.js';
+import { SessionLink, type LinkHost } from './session-link.js';
 import type { Cluster, ClusterFactory } from './cluster/types.js';
 import { ProxyGate, type ProxyProtocolOptions } from './proxy-gate.js';
 import type { ProxyEndpoint } from './proxy-protocol.js';
@@ -77,6 +79,8 @@ interface Accepted {
   readonly peer: ProxyEndpoint;
   session?: Session;
   conn?: Connection;
+  /** The socket closed. */
+  closed?: boolean;
   /** While the first bytes are awaited: gives the socket to the line protocol at once (timeout, close). */
   settle?: () => void;
 }
@@ -145,6 +149,12 @@ export class ParleyServer {
   #http: HttpServer | undefined;
   /** Accepted sockets handed to HTTP, by socket, so that their WebSocket session counts as their handshake. */
   readonly #httpSockets = new WeakMap<Duplex, Accepted>();
+  /** Accepted sockets in accept order, each checked when its handshake time is up. */
+  readonly #handshakes: DeadlineQueue<Accepted>;
+  /** What every TCP session's link calls; see session-link.ts. */
+  readonly #tcpLinks: LinkHost;
+  /** The same for WebSocket sessions. */
+  readonly #wsLinks: LinkHost;
   #state: 'new' | 'listening' | 'closing' | 'closed' = 'new';
   #closing: Promise<void> | undefined;
   #starting: Promise<void> | undefined;
@@ -169,6 +179,25 @@ export class ParleyServer {
     this.#kernel = new Kernel(config, this.log, plugins, options.cluster);
     const host = new PluginHost(options.plugins ?? [], this.container, this.#kernel, this.log);
     this.#host = host;
+    this.#handshakes = new DeadlineQueue(this.limits.handshakeTimeoutMs, (rec) => this.#handshakeExpired(rec));
+    const binary = (session: Session, data: Buffer): void => {
+      if (!session.connected) this.#kernel.reply(session, 'NOT_CONNECTED');
+      else if (!host.binary(session, data)) this.#kernel.reply(session, 'BAD_SYNTAX', 'binary messages are reserved for voice frames');
+    };
+    this.#tcpLinks = {
+      kernel: this.#kernel,
+      binary,
+      closed: (link) => this.#connections.delete(link.session.transport as Connection),
+    };
+    this.#wsLinks = { kernel: this.#kernel, binary };
+  }
+
+  /** An accepted socket's handshake time is up: unless its session is connected, it goes. */
+  #handshakeExpired(rec: Accepted): void {
+    if (rec.closed || rec.session?.connected) return;
+    rec.settle?.(); // silent so far: a line-protocol client, told why
+    if (rec.session) rec.session.close('handshake timeout');
+    else rec.raw.destroy();
   }
 
   /** Every parsed action from every client. */
@@ -315,15 +344,7 @@ export class ParleyServer {
         const session = new Session(this.#nextId++, transport, this.limits.maxLineBytes);
         opened?.(session, req);
         this.#kernel.open(session);
-        return {
-          line: (buf) => this.#kernel.line(session, buf),
-          tooLong: () => this.#kernel.reply(session, 'LINE_TOO_LONG', this.limits.maxLineBytes),
-          binary: (data) => {
-            if (!session.connected) this.#kernel.reply(session, 'NOT_CONNECTED');
-            else if (!this.#host.binary(session, data)) this.#kernel.reply(session, 'BAD_SYNTAX', 'binary messages are reserved for voice frames');
-          },
-          closed: (reason) => this.#kernel.closed(session, reason),
-        };
+        return new SessionLink(this.#wsLinks, session);
       },
     };
   }
@@ -435,6 +456,7 @@ export class ParleyServer {
     await this.#host.stop();
     if (this.#starting) await this.#kernel.cluster.stop();
     this.#kernel.shutdown();
+    this.#handshakes.clear();
     await this.container.dispose();
     this.#state = 'closed';
   }
@@ -454,7 +476,7 @@ export class ParleyServer {
       raw.destroy();
       return;
     }
-    raw.on('error', () => {});
+    raw.on('error', ignoreError);
     const own = normaliseIp(raw.remoteAddress ?? '');
     const proxy = this.#proxy;
     if (proxy?.trusts(own)) {
@@ -482,20 +504,11 @@ export class ParleyServer {
     }
     const rec: Accepted = { raw, ip, peer };
     this.#accepted.add(rec);
-    const ms = this.limits.handshakeTimeoutMs;
     // From accept, TLS included: a client that never finishes the handshake, or never
-    // sends CONNECT, holds its socket no longer than this.
-    const timer =
-      ms > 0
-        ? setTimeout(() => {
-            if (rec.session?.connected) return;
-            rec.settle?.(); // silent so far: a line-protocol client, told why
-            if (rec.conn) rec.conn.close('handshake timeout');
-            else raw.destroy();
-          }, ms).unref()
-        : undefined;
-    raw.once('close', () => {
-      clearTimeout(timer);
+    // sends CONNECT, holds its socket no longer than handshakeTimeoutMs (#handshakeExpired).
+    this.#handshakes.add(rec);
+    raw.on('close', () => {
+      rec.closed = true;
       this.#accepted.delete(rec);
       this.#admission.release(ip);
     });
@@ -589,7 +602,7 @@ export class ParleyServer {
     };
     const onEnd = (): void => settle('line');
     rec.settle = () => settle('line');
-    socket.on('error', () => {});
+    if (socket !== rec.raw) socket.on('error', ignoreError); // TLS
     socket.on('data', onData);
     socket.once('end', onEnd);
     // A socket whose first bytes were read ahead (a PROXY header) waits paused, the rest put back.
@@ -613,17 +626,7 @@ export class ParleyServer {
     rec.conn = conn;
     rec.session = session;
     this.#kernel.open(session);
-    conn.start(
-      {
-        line: (buf) => this.#kernel.line(session, buf),
-        tooLong: () => this.#kernel.reply(session, 'LINE_TOO_LONG', this.limits.maxLineBytes),
-        closed: (reason) => {
-          this.#connections.delete(conn);
-          this.#kernel.closed(session, reason);
-        },
-      },
-      first,
-    );
+    conn.start(new SessionLink(this.#tcpLinks, session), first);
   }
 }
 

@@ -19,8 +19,10 @@ export interface UpgradeRequestInfo {
 export interface Transport {
   readonly remoteAddress: string;
   readonly remotePort: number;
-  /** The HTTP upgrade request, for transports opened by one (WebSocket). */
-  readonly request?: UpgradeRequestInfo;
+  /** The HTTP upgrade request, for transports opened by one (WebSocket), until the session is accepted. */
+  readonly request?: UpgradeRequestInfo | undefined;
+  /** The session was accepted: what only the handshake needed (the upgrade request) may go. */
+  accepted?(): void;
   write(buf: Buffer): void;
   /**
    * Sends one binary message (voice frames over WebSocket), unless more than

@@ -24,48 +24,79 @@ const CLOSE_NORMAL = 1000;
 const CLOSE_GOING_AWAY = 1001;
 const CLOSE_POLICY = 1008;
 
+/** Where a {@link WsConnection} hands its socket back: once, when the WebSocket closed. */
+export interface WsOwner {
+  gone(conn: WsConnection): void;
+}
+
+/** The send queue's side of the WebSocket: a chunk of whole lines is one text message. */
+class WsSink implements ByteSink {
+  /** The close frame sent once the queue is written. */
+  closeCode = CLOSE_NORMAL;
+  closeReason = '';
+  // Wait for the close handshake (or the deadline) rather than cut it.
+  readonly destroyWhenFlushed = false;
+
+  constructor(private readonly ws: WebSocket) {}
+
+  get bufferedBytes(): number {
+    return this.ws.bufferedAmount;
+  }
+
+  get gone(): boolean {
+    return this.ws.readyState !== this.ws.OPEN;
+  }
+
+  send(chunk: Buffer, done: () => void): void {
+    this.ws.send(chunk, { binary: false }, done);
+  }
+
+  end(): void {
+    // A close reason is at most 123 bytes (RFC 6455 section 5.5).
+    this.ws.close(this.closeCode, Buffer.from(this.closeReason).subarray(0, 123).toString());
+  }
+
+  destroy(): void {
+    this.ws.terminate();
+  }
+}
+
 export class WsConnection implements Transport, Flushable, PausableSource {
   readonly remotePort: number;
   #closed = false;
   #pump: LinePump | undefined;
   #handlers: WsConnectionHandlers | undefined;
+  #request: UpgradeRequestInfo | undefined;
+  readonly #sink: WsSink;
   readonly #queue: SendQueue;
-  /** The close frame sent once the queue is written. */
-  #closeCode = CLOSE_NORMAL;
-  #closeReason = '';
-  /** Resolves once the underlying socket closed. */
-  readonly done: Promise<void>;
 
   constructor(
     readonly ws: WebSocket,
     readonly remoteAddress: string,
     remotePort: number,
-    readonly request: UpgradeRequestInfo,
+    request: UpgradeRequestInfo,
     private readonly limits: Readonly<Limits>,
     private readonly batcher: WriteBatcher,
+    owner: WsOwner,
   ) {
     this.remotePort = remotePort;
-    this.done = new Promise((resolve) => ws.once('close', () => resolve()));
-    // The same send queue as TCP; a chunk of whole lines is one text message.
-    const sink: ByteSink = {
-      get bufferedBytes() {
-        return ws.bufferedAmount;
-      },
-      get gone() {
-        return ws.readyState !== ws.OPEN;
-      },
-      send: (chunk, done) => ws.send(chunk, { binary: false }, () => done()),
-      // A close reason is at most 123 bytes (RFC 6455 section 5.5).
-      end: () => ws.close(this.#closeCode, Buffer.from(this.#closeReason).subarray(0, 123).toString()),
-      destroy: () => ws.terminate(),
-      // Wait for the close handshake (or the deadline) rather than cut it.
-      destroyWhenFlushed: false,
-    };
-    this.#queue = new SendQueue(sink, limits, batcher, () => {
-      this.#closeCode = CLOSE_POLICY;
-      this.#closeReason = 'send queue exceeded';
-      this.#finish('send queue exceeded');
+    this.#request = request;
+    this.#sink = new WsSink(ws);
+    // The same send queue as TCP.
+    this.#queue = new SendQueue(this.#sink, limits, batcher, this);
+    ws.on('close', () => {
+      this.#finish('connection closed');
+      owner.gone(this);
     });
+  }
+
+  /** The upgrade request, until the session is accepted. */
+  get request(): UpgradeRequestInfo | undefined {
+    return this.#request;
+  }
+
+  accepted(): void {
+    this.#request = undefined;
   }
 
   get closed(): boolean {
@@ -94,8 +125,8 @@ export class WsConnection implements Transport, Flushable, PausableSource {
       pump.push(buf);
       if (buf[buf.length - 1] !== 0x0a) pump.push(LF);
     });
+    // 'close' follows.
     ws.on('error', () => this.#finish('connection error'));
-    ws.on('close', () => this.#finish('connection closed'));
   }
 
   pause(): void {
@@ -122,11 +153,18 @@ export class WsConnection implements Transport, Flushable, PausableSource {
     this.#queue.flush();
   }
 
+  /** The send queue overflowed (the client stopped reading). */
+  overflowed(): void {
+    this.#sink.closeCode = CLOSE_POLICY;
+    this.#sink.closeReason = 'send queue exceeded';
+    this.#finish('send queue exceeded');
+  }
+
   /** Sends `DISCONNECT: notice` (when given), then a close frame carrying the notice; terminates after the grace period. */
   close(notice?: string, reason = notice ?? 'closed by server'): void {
     if (this.#closed) return;
-    this.#closeCode = notice === undefined ? CLOSE_NORMAL : notice === 'server shutting down' ? CLOSE_GOING_AWAY : CLOSE_POLICY;
-    this.#closeReason = notice ?? '';
+    this.#sink.closeCode = notice === undefined ? CLOSE_NORMAL : notice === 'server shutting down' ? CLOSE_GOING_AWAY : CLOSE_POLICY;
+    this.#sink.closeReason = notice ?? '';
     this.#finish(reason);
     this.#queue.close(notice === undefined ? undefined : Buffer.from(`DISCONNECT: ${notice}\n`));
   }
@@ -141,6 +179,7 @@ export class WsConnection implements Transport, Flushable, PausableSource {
   #finish(reason: string): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#request = undefined;
     this.#pump?.stop();
     this.#handlers?.closed(reason);
   }

@@ -11,8 +11,8 @@ import type { Limits } from './defaults.js';
 import type { Logger } from './logger.js';
 import type { Transport } from './session.js';
 import type { WriteBatcher } from './write-batcher.js';
-import { WsConnection, type WsConnectionHandlers } from './ws-connection.js';
-import { normaliseIp } from './connection.js';
+import { WsConnection, type WsConnectionHandlers, type WsOwner } from './ws-connection.js';
+import { ignoreError, normaliseIp } from './connection.js';
 import { ParleyError } from './errors.js';
 
 export interface AttachHttpOptions {
@@ -46,13 +46,15 @@ export interface GatewayHost {
   open(transport: Transport, req: IncomingMessage): WsConnectionHandlers;
 }
 
-export class WebSocketGateway {
+export class WebSocketGateway implements WsOwner {
   readonly path: string;
   readonly #wss: WebSocketServer;
   readonly #connections = new Set<WsConnection>();
   readonly #pending = new Set<Duplex>();
   readonly #onUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
   #closing: Promise<void> | undefined;
+  /** Resolves `close()` once the last connection is gone. */
+  #drained: (() => void) | undefined;
 
   constructor(
     private readonly host: GatewayHost,
@@ -86,7 +88,7 @@ export class WebSocketGateway {
     this.#closing ??= (async () => {
       this.http.off('upgrade', this.#onUpgrade);
       for (const s of this.#pending) s.destroy();
-      await Promise.all([...this.#connections].map((c) => c.done));
+      if (this.#connections.size > 0) await new Promise<void>((resolve) => (this.#drained = resolve));
       this.#wss.close();
     })();
     return this.#closing;
@@ -104,7 +106,7 @@ export class WebSocketGateway {
       refuse(socket, 503, 'Service Unavailable');
       return;
     }
-    socket.on('error', () => {});
+    if (!socket.listeners('error').includes(ignoreError)) socket.on('error', ignoreError);
     this.#pending.add(socket);
     // The socket is not flowing until ws reads it, so nothing is lost while plugins start.
     this.host.ready().then(
@@ -131,19 +133,18 @@ export class WebSocketGateway {
       setTimeout(() => ws.terminate(), this.host.limits.closeGraceMs).unref();
       return;
     }
-    const conn = new WsConnection(ws, ip, req.socket.remotePort ?? 0, { headers: req.headers, url: req.url ?? '/' }, this.host.limits, this.host.batcher);
+    const conn = new WsConnection(ws, ip, req.socket.remotePort ?? 0, { headers: req.headers, url: req.url ?? '/' }, this.host.limits, this.host.batcher, this);
     this.#connections.add(conn);
-    void conn.done.then(() => this.#connections.delete(conn));
-    const session = this.host.open(conn, req);
-    conn.start({
-      line: session.line,
-      tooLong: session.tooLong,
-      binary: session.binary,
-      closed: (reason) => {
-        this.host.release(ip);
-        session.closed(reason);
-      },
-    });
+    // ws handles the socket's errors from here on.
+    req.socket.off('error', ignoreError);
+    conn.start(this.host.open(conn, req));
+  }
+
+  /** A connection's WebSocket closed. */
+  gone(conn: WsConnection): void {
+    if (!this.#connections.delete(conn)) return;
+    this.host.release(conn.remoteAddress);
+    if (this.#connections.size === 0) this.#drained?.();
   }
 }
 

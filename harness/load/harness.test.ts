@@ -68,7 +68,7 @@ test.serial('chat and dm over WebSocket (--transport ws) - every message arrives
   t.teardown(() => server.close());
   const { host, port } = await server.listen({ port: 0 });
   let overWs = 0;
-  server.events$.subscribe((e) => e.type === 'connected' && server.sessions.byNick(e.nick)?.transport.request !== undefined && overWs++);
+  server.events$.subscribe((e) => e.type === 'connected' && server.sessions.byNick(e.nick)?.binary === true && overWs++);
   const chat = await run({ ...SHORT, scenario: 'chat', clients: 6, senders: 2, rate: 200, transport: 'ws', target: { host, port } });
   exact(t, chat);
   t.is(chat.transport, 'ws');

@@ -1,72 +1,71 @@
 /**
  * Keepalive: `PING: <n>` every interval; a session that leaves a PING without
  * the matching `PONG` for the timeout is closed (`DISCONNECT: ping timeout`).
+ * Every session's interval and every PING's deadline last the same time, so two
+ * {@link DeadlineQueue}s (one timer each) carry them all, not a timer per session.
  */
-import { ofVerb, type PluginContext, type PluginHooks, type Session } from '../../core/index.js';
+import { DeadlineQueue, ofVerb, type PluginContext, type PluginHooks, type Session } from '../../core/index.js';
 import type { PingOptions } from './options.js';
 
-interface PingState {
-  interval: NodeJS.Timeout;
-  deadline: NodeJS.Timeout | undefined;
-  /** Unanswered PING values with the time they were sent, oldest first. */
-  outstanding: Map<string, number>;
+/** A PING sent, and the session that must answer it. */
+interface Sent {
+  readonly session: Session;
+  readonly value: string;
 }
 
 export class PingPlugin implements PluginHooks {
-  readonly #states = new Map<Session, PingState>();
+  /** Open sessions with their unanswered PING values, oldest first (undefined: none). */
+  readonly #outstanding = new Map<Session, string[] | undefined>();
+  readonly #due: DeadlineQueue<Session>;
+  readonly #deadlines: DeadlineQueue<Sent>;
 
   constructor(
     private readonly ctx: PluginContext,
-    private readonly options: PingOptions,
-  ) {}
+    options: PingOptions,
+  ) {
+    this.#due = new DeadlineQueue(options.intervalMs, (session) => this.#ping(session));
+    this.#deadlines = new DeadlineQueue(options.timeoutMs, (sent) => {
+      if (this.#outstanding.get(sent.session)?.includes(sent.value)) sent.session.close('ping timeout');
+    });
+  }
 
   start(): void {
     this.ctx.handle(ofVerb('PONG'), (a) => this.#pong(a.session, a.value));
   }
 
   onSessionOpen(session: Session): void {
-    const interval = setInterval(() => this.#ping(session), this.options.intervalMs);
-    interval.unref();
-    this.#states.set(session, { interval, deadline: undefined, outstanding: new Map() });
+    this.#outstanding.set(session, undefined);
+    this.#due.add(session);
   }
 
   onSessionClose(session: Session): void {
-    const st = this.#states.get(session);
-    if (!st) return;
-    clearInterval(st.interval);
-    if (st.deadline) clearTimeout(st.deadline);
-    this.#states.delete(session);
+    // Its queue entries find it gone when their time comes.
+    this.#outstanding.delete(session);
   }
 
   stop(): void {
-    for (const s of [...this.#states.keys()]) this.onSessionClose(s);
+    this.#outstanding.clear();
+    this.#due.clear();
+    this.#deadlines.clear();
   }
 
   #ping(session: Session): void {
-    const st = this.#states.get(session);
-    if (!st) return;
+    if (!this.#outstanding.has(session)) return;
     const value = String(Math.floor(Math.random() * 9e10) + 1e10);
-    st.outstanding.set(value, performance.now());
-    if (!st.deadline) this.#arm(session, st, this.options.timeoutMs);
+    const list = this.#outstanding.get(session);
+    if (list === undefined) this.#outstanding.set(session, [value]);
+    else list.push(value);
+    this.#deadlines.add({ session, value });
+    this.#due.add(session);
     session.send({ type: 'PING', value });
   }
 
   #pong(session: Session, value: string): void {
-    const st = this.#states.get(session);
-    if (!st?.outstanding.has(value)) return; // unsolicited or stale PONG: ignored, as IRC does
+    const list = this.#outstanding.get(session);
+    const i = list?.indexOf(value) ?? -1;
+    if (i === -1) return; // unsolicited or stale PONG: ignored, as IRC does
     // A PONG answers its PING and every older one.
-    for (const v of st.outstanding.keys()) {
-      st.outstanding.delete(v);
-      if (v === value) break;
-    }
-    if (st.deadline) clearTimeout(st.deadline);
-    st.deadline = undefined;
-    const oldest = st.outstanding.values().next();
-    if (!oldest.done) this.#arm(session, st, oldest.value + this.options.timeoutMs - performance.now());
-  }
-
-  #arm(session: Session, st: PingState, ms: number): void {
-    st.deadline = setTimeout(() => session.close('ping timeout'), Math.max(0, ms));
-    st.deadline.unref();
+    if (i === list!.length - 1) this.#outstanding.set(session, undefined);
+    else list!.splice(0, i + 1);
   }
 }
