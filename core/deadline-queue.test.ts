@@ -42,3 +42,15 @@ test('deadline queue - an entry added while others expire waits its full time; c
   off.add('x');
   t.is(off.size, 0);
 });
+
+test('deadline queue - a cancelled entry never expires and no longer holds its item', async (t) => {
+  const seen: string[] = [];
+  const q = new DeadlineQueue<{ name: string }>(20, (item) => seen.push(item.name));
+  const a = q.add({ name: 'a' });
+  q.add({ name: 'b' });
+  q.cancel(a);
+  t.is(a.item, undefined);
+  q.cancel(undefined);
+  await sleep(60);
+  t.deepEqual(seen, ['b']);
+});

@@ -1,13 +1,16 @@
+/** One entry of a {@link DeadlineQueue}; `item` is undefined once cancelled. */
+export interface Deadline<T> {
+  item: T | undefined;
+}
+
 /**
  * Deadlines that all last the same time (handshake timeouts, PING intervals):
- * one timer and a FIFO of entries instead of a `Timeout` per connection, so an
- * idle connection costs an array slot rather than a timer object and closure.
- * Entries are never removed early: one that no longer matters (the client
- * connected, or left) is handed to `expire` all the same when its time comes,
- * and `expire` ignores it. So an entry holds its item for at most `ms`.
+ * one timer and a FIFO of small entries instead of a `Timeout` and a closure per
+ * connection. A cancelled entry stays in the FIFO until its time, but without
+ * its item, so a closed connection is not kept alive by it.
  */
 export class DeadlineQueue<T> {
-  #items: (T | undefined)[] = [];
+  #items: (Deadline<T> | undefined)[] = [];
   #due: number[] = [];
   #head = 0;
   #timer: NodeJS.Timeout | undefined;
@@ -20,17 +23,24 @@ export class DeadlineQueue<T> {
     private readonly expire: (item: T) => void,
   ) {}
 
-  /** Entries waiting, including those that no longer matter. */
+  /** Entries waiting, cancelled ones included. */
   get size(): number {
     return this.#items.length - this.#head;
   }
 
-  /** `item` expires `ms` from now. */
-  add(item: T): void {
-    if (this.ms <= 0) return;
-    this.#items.push(item);
+  /** `item` expires `ms` from now (with `ms` 0 or less: never). */
+  add(item: T): Deadline<T> {
+    const entry: Deadline<T> = { item };
+    if (this.ms <= 0) return entry;
+    this.#items.push(entry);
     this.#due.push(performance.now() + this.ms);
     if (this.#timer === undefined && !this.#running) this.#arm(this.ms);
+    return entry;
+  }
+
+  /** `entry` will not expire; the queue lets go of its item now. */
+  cancel(entry: Deadline<T> | undefined): void {
+    if (entry !== undefined) entry.item = undefined;
   }
 
   /** Drops every entry and the timer. */
@@ -56,10 +66,10 @@ export class DeadlineQueue<T> {
     this.#running = true;
     try {
       while (this.#head < items.length && due[this.#head]! <= now) {
-        const item = items[this.#head] as T;
+        const item = items[this.#head]!.item;
         items[this.#head] = undefined;
         this.#head++;
-        this.expire(item);
+        if (item !== undefined) this.expire(item);
       }
     } finally {
       this.#running = false;

@@ -22,7 +22,7 @@ export { KERNEL_VERBS, type AuthHook, type AuthRequest, type AuthResult } from '
 export * from './server.js';
 export * from './test-transport.js';
 export * from './list-lines.js';
-export { DeadlineQueue } from './deadline-queue.js';
+export { DeadlineQueue, type Deadline } from './deadline-queue.js';
 export * from './ws-gateway.js';
 export { webHandler, type WebHandlerOptions } from './web-handler.js';
 export * from './proxy-protocol.js';

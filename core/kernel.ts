@@ -17,7 +17,7 @@ import type { Session, UpgradeRequestInfo } from './session.js';
 import { format } from 'node:util';
 import type { Cluster, ClusterFactory, ClaimResult } from './cluster/types.js';
 import { memoryCluster } from './cluster/memory-cluster.js';
-import { DeadlineQueue } from './deadline-queue.js';
+import { DeadlineQueue, type Deadline } from './deadline-queue.js';
 
 /** Verbs the kernel itself handles; no plugin may own them. */
 export const KERNEL_VERBS: readonly string[] = ['CONNECT', 'DISCONNECT'];
@@ -67,6 +67,8 @@ export class Kernel {
   readonly #subscriptions: Subscription[] = [];
   /** Sessions still in the handshake are closed at their deadline (one timer for all). */
   readonly #handshakes: DeadlineQueue<Session>;
+  /** Each session's handshake deadline, until it is accepted or closes. */
+  readonly #deadlines = new Map<Session, Deadline<Session>>();
   readonly #serverMajor = PROTOCOL_VERSION.slice(0, PROTOCOL_VERSION.indexOf('.'));
 
   /** The kernel's own logger (`parley:kernel`). */
@@ -83,6 +85,7 @@ export class Kernel {
     this.log = rootLog.child('kernel');
     this.cluster = cluster({ sessions: this.sessions, log: rootLog.child('cluster'), maxLineBytes: config.limits.maxLineBytes });
     this.#handshakes = new DeadlineQueue(config.limits.handshakeTimeoutMs, (session) => {
+      this.#deadlines.delete(session);
       if (session.state === 'handshake') session.close('handshake timeout');
     });
   }
@@ -117,7 +120,7 @@ export class Kernel {
   /** A new transport-backed session: starts its handshake deadline. */
   open(session: Session): void {
     this.sessions.add(session);
-    this.#handshakes.add(session);
+    if (this.#handshakes.ms > 0) this.#deadlines.set(session, this.#handshakes.add(session));
   }
 
   /** The transport closed: clean up; plugins see `onSessionClose` if it was connected. */
@@ -125,6 +128,7 @@ export class Kernel {
     if (session.state === 'closed') return;
     const wasConnected = session.state === 'connected';
     session.state = 'closed';
+    this.#handshakeDone(session);
     this.sessions.remove(session);
     if (!wasConnected) return;
     this.plugins.closed(session, reason);
@@ -207,6 +211,7 @@ export class Kernel {
   /** Stops plugin subscriptions and completes the streams. */
   shutdown(): void {
     this.#handshakes.clear();
+    this.#deadlines.clear();
     for (const s of this.#subscriptions) s.unsubscribe();
     this.actions$.complete();
     this.events$.complete();
@@ -279,6 +284,7 @@ export class Kernel {
     session.state = 'connected';
     session.connectedAt = Date.now();
     if (data !== undefined) session.data = data;
+    this.#handshakeDone(session);
     // Only the handshake needed the upgrade request: let the transport drop it.
     session.transport.accepted?.();
     session.write(Buffer.from(formatServer({ type: 'ACCEPT', hostname: this.config.hostname })));
@@ -287,6 +293,13 @@ export class Kernel {
     if (this.events$.observed) this.events$.next({ type: 'connected', nick: session.nick, session: summarise(session) });
     this.plugins.opened(session);
     return this.#pending(session);
+  }
+
+  #handshakeDone(session: Session): void {
+    const d = this.#deadlines.get(session);
+    if (d === undefined) return;
+    this.#handshakes.cancel(d);
+    this.#deadlines.delete(session);
   }
 
   /** A plugin failed outside an action (a session hook): published on `errors$`. */

@@ -30,7 +30,7 @@ import { webHandler } from './web-handler.js';
 import type { Server as HttpsServer } from 'node:https';
 import { Admission, type Refusal } from './admission.js';
 import { ignoreError, normaliseIp } from './connection.js';
-import { DeadlineQueue } from './deadline-queue.js';
+import { DeadlineQueue, type Deadline } from './deadline-queue.js';
 import { SessionLink, type LinkHost } from './session-link.js';
 import type { Cluster, ClusterFactory } from './cluster/types.js';
 import { ProxyGate, type ProxyProtocolOptions } from './proxy-gate.js';
@@ -79,8 +79,8 @@ interface Accepted {
   readonly peer: ProxyEndpoint;
   session?: Session;
   conn?: Connection;
-  /** The socket closed. */
-  closed?: boolean;
+  /** Its handshake deadline, cancelled when the socket closes. */
+  deadline?: Deadline<Accepted>;
   /** While the first bytes are awaited: gives the socket to the line protocol at once (timeout, close). */
   settle?: () => void;
 }
@@ -194,7 +194,7 @@ export class ParleyServer {
 
   /** An accepted socket's handshake time is up: unless its session is connected, it goes. */
   #handshakeExpired(rec: Accepted): void {
-    if (rec.closed || rec.session?.connected) return;
+    if (rec.session?.connected) return;
     rec.settle?.(); // silent so far: a line-protocol client, told why
     if (rec.session) rec.session.close('handshake timeout');
     else rec.raw.destroy();
@@ -506,9 +506,9 @@ export class ParleyServer {
     this.#accepted.add(rec);
     // From accept, TLS included: a client that never finishes the handshake, or never
     // sends CONNECT, holds its socket no longer than handshakeTimeoutMs (#handshakeExpired).
-    this.#handshakes.add(rec);
+    rec.deadline = this.#handshakes.add(rec);
     raw.on('close', () => {
-      rec.closed = true;
+      this.#handshakes.cancel(rec.deadline);
       this.#accepted.delete(rec);
       this.#admission.release(ip);
     });

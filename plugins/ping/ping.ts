@@ -4,7 +4,7 @@
  * Every session's interval and every PING's deadline last the same time, so two
  * {@link DeadlineQueue}s (one timer each) carry them all, not a timer per session.
  */
-import { DeadlineQueue, ofVerb, type PluginContext, type PluginHooks, type Session } from '../../core/index.js';
+import { DeadlineQueue, ofVerb, type Deadline, type PluginContext, type PluginHooks, type Session } from '../../core/index.js';
 import type { PingOptions } from './options.js';
 
 /** A PING sent, and the session that must answer it. */
@@ -13,9 +13,15 @@ interface Sent {
   readonly value: string;
 }
 
+interface PingState {
+  /** When the next PING goes out. */
+  next: Deadline<Session>;
+  /** Unanswered PINGs, oldest first, each with its deadline (undefined: none). */
+  sent: Deadline<Sent>[] | undefined;
+}
+
 export class PingPlugin implements PluginHooks {
-  /** Open sessions with their unanswered PING values, oldest first (undefined: none). */
-  readonly #outstanding = new Map<Session, string[] | undefined>();
+  readonly #states = new Map<Session, PingState>();
   readonly #due: DeadlineQueue<Session>;
   readonly #deadlines: DeadlineQueue<Sent>;
 
@@ -24,9 +30,7 @@ export class PingPlugin implements PluginHooks {
     options: PingOptions,
   ) {
     this.#due = new DeadlineQueue(options.intervalMs, (session) => this.#ping(session));
-    this.#deadlines = new DeadlineQueue(options.timeoutMs, (sent) => {
-      if (this.#outstanding.get(sent.session)?.includes(sent.value)) sent.session.close('ping timeout');
-    });
+    this.#deadlines = new DeadlineQueue(options.timeoutMs, (sent) => sent.session.close('ping timeout'));
   }
 
   start(): void {
@@ -34,38 +38,40 @@ export class PingPlugin implements PluginHooks {
   }
 
   onSessionOpen(session: Session): void {
-    this.#outstanding.set(session, undefined);
-    this.#due.add(session);
+    this.#states.set(session, { next: this.#due.add(session), sent: undefined });
   }
 
   onSessionClose(session: Session): void {
-    // Its queue entries find it gone when their time comes.
-    this.#outstanding.delete(session);
+    const st = this.#states.get(session);
+    if (st === undefined) return;
+    this.#states.delete(session);
+    // The queues let go of the session now, not when its entries come due.
+    this.#due.cancel(st.next);
+    for (const d of st.sent ?? []) this.#deadlines.cancel(d);
   }
 
   stop(): void {
-    this.#outstanding.clear();
+    this.#states.clear();
     this.#due.clear();
     this.#deadlines.clear();
   }
 
   #ping(session: Session): void {
-    if (!this.#outstanding.has(session)) return;
+    const st = this.#states.get(session);
+    if (st === undefined) return;
     const value = String(Math.floor(Math.random() * 9e10) + 1e10);
-    const list = this.#outstanding.get(session);
-    if (list === undefined) this.#outstanding.set(session, [value]);
-    else list.push(value);
-    this.#deadlines.add({ session, value });
-    this.#due.add(session);
+    const d = this.#deadlines.add({ session, value });
+    if (st.sent === undefined) st.sent = [d];
+    else st.sent.push(d);
+    st.next = this.#due.add(session);
     session.send({ type: 'PING', value });
   }
 
   #pong(session: Session, value: string): void {
-    const list = this.#outstanding.get(session);
-    const i = list?.indexOf(value) ?? -1;
+    const sent = this.#states.get(session)?.sent;
+    const i = sent?.findIndex((d) => d.item?.value === value) ?? -1;
     if (i === -1) return; // unsolicited or stale PONG: ignored, as IRC does
     // A PONG answers its PING and every older one.
-    if (i === list!.length - 1) this.#outstanding.set(session, undefined);
-    else list!.splice(0, i + 1);
+    for (const d of sent!.splice(0, i + 1)) this.#deadlines.cancel(d);
   }
 }

@@ -1,10 +1,13 @@
-// node scripts/attacks/voice-flood.mjs <repo root with dist/> [floodSeconds=2]  (issue 8 item 2)
+// node scripts/attacks/voice-flood.mjs <repo root with dist/> [floodSeconds=2] [group]  (issue 8 item 2)
 // Server in this process; victim 1:1 call paced at 50 frames/s both ways; a child process floods
-// as fast as it can from the other party of another call for floodSeconds.
+// as fast as it can from the other party of another call for floodSeconds. With `group`, the
+// flooder is one talker of a channel's group voice with 10 listeners instead (the issue's
+// second attack); their frame counts are printed too.
 import { fork } from 'node:child_process';
 import * as path from 'node:path';
 const root = path.resolve(process.argv[2]);
 const floodS = Number(process.argv[3] ?? 2);
+const group = process.argv[4] === 'group';
 if (process.argv[2] === '--child') {
   // unreachable
 }
@@ -25,13 +28,28 @@ async function call(a, b) {
   return [ka, req.key];
 }
 const [ka, kb] = await call('alice', 'bob');
-const [kf, kg] = await call('fay', 'gus');
+let kf;
+const listeners = [];
+if (group) {
+  // Fay and 10 listeners in #room's group voice.
+  for (let i = 0; i < 10; i++) c[`l${i}`] = await ParleyClient.connect({ port, nick: `l${i}`, timeoutMs: 5000 });
+  const room = ['fay', ...Array.from({ length: 10 }, (_, i) => `l${i}`)];
+  for (const n of room) await c[n].join('#room');
+  kf = (await c.fay.talkJoin('#room')).key;
+  for (let i = 0; i < 10; i++) {
+    const { key } = await c[`l${i}`].talkJoin('#room');
+    listeners.push(await VoiceClient.open({ port: udpPort, key, nick: `l${i}` }));
+  }
+} else {
+  const [f, kg] = await call('fay', 'gus');
+  kf = f;
+  listeners.push(await VoiceClient.open({ port: udpPort, key: kg, nick: 'gus' }));
+}
 const va = await VoiceClient.open({ port: udpPort, key: ka, nick: 'alice' });
 const vb = await VoiceClient.open({ port: udpPort, key: kb, nick: 'bob' });
-const vg = await VoiceClient.open({ port: udpPort, key: kg, nick: 'gus' });
 va.bind();
 vb.bind();
-vg.bind();
+for (const l of listeners) l.bind();
 await new Promise((r) => setTimeout(r, 200));
 const frame = encodeVoiceFrame({ key: kf, nick: 'fay', seq: 1, ts: 0, payload: Buffer.alloc(160, 7) });
 const child = fork(new URL('./voice-flooder.mjs', import.meta.url), [String(udpPort), frame.toString('base64'), String(floodS * 1000)]);
@@ -55,7 +73,8 @@ console.log(
     relayFramesIn: after.framesIn - before.framesIn,
     relayFramesRelayed: after.framesRelayed - before.framesRelayed,
     relayBytesRelayed: after.bytesRelayed - before.bytesRelayed,
-    gusReceived: vg.stats().totals.received + vg.stats().totals.duplicates,
+    listenersReceived: listeners.map((l) => l.stats().totals.received + l.stats().totals.duplicates),
+    peerSockets: after.peerSockets,
     dropped: Object.fromEntries(
       Object.entries(after.dropped)
         .map(([k, v]) => [k, v - before.dropped[k]])
@@ -63,6 +82,6 @@ console.log(
     ),
   }),
 );
-await Promise.all([va.close(), vb.close(), vg.close()]);
+await Promise.all([va.close(), vb.close(), ...listeners.map((l) => l.close())]);
 for (const x of Object.values(c)) x.destroy();
 await server.close();
