@@ -25,12 +25,10 @@ import { formatCommand, formatServer } from './codec.js';
 import { CHANNEL_DIRECTORY } from './channel-directory.js';
 import { WebSocketGateway, type AttachHttpOptions, type GatewayHost } from './ws-gateway.js';
 import { createServer as createHttpServer, type Server as HttpServer, type IncomingMessage } from 'node:http';
-import type { Duplex } from 'node:stream';
 import { webHandler } from './web-handler.js';
 import type { Server as HttpsServer } from 'node:https';
-import { Admission, type Refusal } from './admission.js';
-import { ignoreError, normaliseIp } from './connection.js';
-import { DeadlineQueue, type Deadline } from './deadline-queue.js';
+import { Admission } from './admission.js';
+import { SocketIntake } from './socket-intake.js';
 import { SessionLink, type LinkHost } from './session-link.js';
 import type { Cluster, ClusterFactory } from './cluster/types.js';
 import { ProxyGate, type ProxyProtocolOptions } from './proxy-gate.js';
@@ -71,40 +69,7 @@ export interface ServerOptions {
   proxyProtocol?: ProxyProtocolOptions;
 }
 
-/** One accepted TCP socket, from accept to close (TLS handshake included). */
-interface Accepted {
-  readonly raw: net.Socket;
-  readonly ip: string;
-  /** The client's address: the socket's, or the one its trusted proxy's PROXY header named. */
-  readonly peer: ProxyEndpoint;
-  session?: Session;
-  conn?: Connection;
-  /** Its handshake deadline, cancelled when the socket closes. */
-  deadline?: Deadline<Accepted>;
-  /** While the first bytes are awaited: gives the socket to the line protocol at once (timeout, close). */
-  settle?: () => void;
-}
-
-/** First bytes of the HTTP requests the port answers; anything else is the line protocol. */
-const HTTP_STARTS = [Buffer.from('GET '), Buffer.from('HEAD ')];
-
-/**
- * What the first bytes of a connection are: 'http', 'line', or 'more' while they
- * are a strict prefix of an HTTP start (at most 5 bytes are ever awaited).
- */
-export function sniffProtocol(head: Buffer): 'http' | 'line' | 'more' {
-  let more = false;
-  for (const m of HTTP_STARTS) {
-    const n = Math.min(m.length, head.length);
-    if (head.compare(m, 0, n, 0, n) !== 0) continue;
-    if (head.length >= m.length) return 'http';
-    more = true;
-  }
-  return more ? 'more' : 'line';
-}
-
-/** Running out of file descriptors is logged at most this often. */
-const EMFILE_LOG_INTERVAL_MS = 10_000;
+export { sniffProtocol } from './socket-intake.js';
 
 export interface ListenOptions {
   /** Default 127.0.0.1. */
@@ -132,25 +97,17 @@ export class ParleyServer {
   #address: { host: string; port: number } | undefined;
   readonly #batcher: WriteBatcher;
   readonly #connections = new Set<Connection>();
-  /** Every accepted TCP socket until it closes, so that caps and close() see TLS handshakes too. */
-  readonly #accepted = new Set<Accepted>();
   readonly #admission: Admission;
+  /** Accept to transport: admission, PROXY, TLS, handshake deadline, sniffing. */
+  readonly #intake: SocketIntake;
   readonly #tlsOptions: ServerOptions['tls'];
-  readonly #proxy: ProxyGate | undefined;
   #secureContext: tls.SecureContext | undefined;
   #net: net.Server | undefined;
-  #early: { socket: net.Socket; rec: Accepted }[] | undefined;
-  #lastFdLog = -Infinity;
-  #fdErrors = 0;
   #nextId = 1;
   readonly #gateways: WebSocketGateway[] = [];
   readonly #web: boolean;
   /** Serves the HTTP connections of the listening port (the page and the WebSocket endpoint); never listens itself. */
   #http: HttpServer | undefined;
-  /** Accepted sockets handed to HTTP, by socket, so that their WebSocket session counts as their handshake. */
-  readonly #httpSockets = new WeakMap<Duplex, Accepted>();
-  /** Accepted sockets in accept order, each checked when its handshake time is up. */
-  readonly #handshakes: DeadlineQueue<Accepted>;
   /** What every TCP session's link calls; see session-link.ts. */
   readonly #tcpLinks: LinkHost;
   /** The same for WebSocket sessions. */
@@ -170,8 +127,18 @@ export class ParleyServer {
     this.log = typeof options.logger === 'object' ? options.logger : createLogger(options.logger ?? 'warn');
     this.#tlsOptions = options.tls;
     this.#web = options.web ?? true;
-    this.#proxy = options.proxyProtocol ? new ProxyGate(options.proxyProtocol) : undefined;
     this.#admission = new Admission(this.limits, options.exemptLoopback ?? true);
+    this.#intake = new SocketIntake(
+      {
+        limits: this.limits,
+        log: this.log,
+        accepting: () => this.#state === 'new' || this.#state === 'listening',
+        http: () => this.#http,
+        open: (socket, peer, first) => this.#open(socket, peer, first),
+      },
+      this.#admission,
+      options.proxyProtocol ? new ProxyGate(options.proxyProtocol) : undefined,
+    );
     this.container = rootContainer.createChildContainer();
     const config = Object.freeze({ hostname: options.hostname ?? osHostname(), limits: this.limits, authenticate: options.authenticate });
     // The kernel reaches the plugins only through the host, created right after it.
@@ -179,7 +146,6 @@ export class ParleyServer {
     this.#kernel = new Kernel(config, this.log, plugins, options.cluster);
     const host = new PluginHost(options.plugins ?? [], this.container, this.#kernel, this.log);
     this.#host = host;
-    this.#handshakes = new DeadlineQueue(this.limits.handshakeTimeoutMs, (rec) => this.#handshakeExpired(rec));
     const binary = (session: Session, data: Buffer): void => {
       if (!session.connected) this.#kernel.reply(session, 'NOT_CONNECTED');
       else if (!host.binary(session, data)) this.#kernel.reply(session, 'BAD_SYNTAX', 'binary messages are reserved for voice frames');
@@ -190,14 +156,6 @@ export class ParleyServer {
       closed: (link) => this.#connections.delete(link.session.transport as Connection),
     };
     this.#wsLinks = { kernel: this.#kernel, binary };
-  }
-
-  /** An accepted socket's handshake time is up: unless its session is connected, it goes. */
-  #handshakeExpired(rec: Accepted): void {
-    if (rec.session?.connected) return;
-    rec.settle?.(); // silent so far: a line-protocol client, told why
-    if (rec.session) rec.session.close('handshake timeout');
-    else rec.raw.destroy();
   }
 
   /** Every parsed action from every client. */
@@ -235,12 +193,12 @@ export class ParleyServer {
   async listen(opts: ListenOptions = {}): Promise<{ host: string; port: number }> {
     if (this.#state !== 'new') throw new ParleyError(this.#state === 'listening' ? 'PARLEY_ERR_ALREADY_LISTENING' : 'PARLEY_ERR_CLOSED');
     this.#state = 'listening';
-    this.#early = [];
+    this.#intake.hold();
     // TLS is layered on each accepted TCP socket here (not by tls.Server), so that caps,
     // the handshake timer and close() cover a socket from accept, handshake included.
     if (this.#tlsOptions) this.#secureContext = tls.createSecureContext(this.#tlsOptions);
     this.#http = this.#portHttp();
-    const srv = net.createServer({ allowHalfOpen: true }, (raw) => this.#admit(raw, this.#secureContext));
+    const srv = net.createServer({ allowHalfOpen: true }, (raw) => this.#intake.admit(raw, this.#secureContext));
     this.#net = srv;
     const host = opts.host ?? DEFAULT_HOST;
     await new Promise<void>((resolve, reject) => {
@@ -251,7 +209,7 @@ export class ParleyServer {
       });
     });
     // Accept errors (EMFILE, ENFILE) do not stop a net.Server: log them, rate-limited, and go on.
-    srv.on('error', (err: NodeJS.ErrnoException) => this.#listenerError(err));
+    srv.on('error', (err: NodeJS.ErrnoException) => this.#intake.listenerError(err));
     const addr = srv.address() as net.AddressInfo;
     this.#address = { host: addr.address, port: addr.port };
     this.#host.address = { ...this.#address, ephemeral: (opts.port ?? DEFAULT_PORT) === 0 };
@@ -262,9 +220,7 @@ export class ParleyServer {
       throw err;
     }
     // Sockets accepted while plugins started wait until now.
-    const early = this.#early;
-    this.#early = undefined;
-    for (const e of early) this.#accept(e.socket, e.rec);
+    this.#intake.release();
     this.log.info(`listening on ${addr.address}:${addr.port}${this.#tlsOptions ? ' (TLS)' : ''}`);
     return { ...this.#address };
   }
@@ -321,10 +277,7 @@ export class ParleyServer {
     });
     // The handshake timer of the accepted socket bounds an HTTP connection that never becomes a session.
     http.keepAliveTimeout = 5000;
-    const host = this.#gatewayHost((session, req) => {
-      const rec = this.#httpSockets.get(req.socket);
-      if (rec) rec.session = session;
-    });
+    const host = this.#gatewayHost((session, req) => this.#intake.httpSessionOpened(req.socket, session));
     // Counted already when the TCP connection was accepted.
     const gateway = new WebSocketGateway({ ...host, admit: () => true, release: () => {} }, http);
     this.#gateways.push(gateway);
@@ -360,7 +313,7 @@ export class ParleyServer {
    * Works without `listen`, but plugins start only in `listen`.
    */
   handleSocket(socket: net.Socket): void {
-    this.#admit(socket, undefined);
+    this.#intake.admit(socket, undefined);
   }
 
   /**
@@ -423,7 +376,7 @@ export class ParleyServer {
 
   /** Open TCP sockets, from accept to close: TLS handshakes and refused sockets not yet closed included. */
   get socketCount(): number {
-    return this.#accepted.size + (this.#proxy?.pending ?? 0);
+    return this.#intake.socketCount;
   }
 
   /**
@@ -440,23 +393,17 @@ export class ParleyServer {
     this.#state = 'closing';
     const srv = this.#net;
     const listenerClosed = srv?.listening ? new Promise<void>((r) => srv.close(() => r())) : Promise.resolve();
-    for (const e of this.#early ?? []) e.socket.destroy();
-    this.#proxy?.close();
-    // Clients that sent nothing yet are line-protocol clients, told like the others;
-    // sockets still in the TLS handshake, or plain HTTP, have no session to tell.
-    for (const rec of this.#accepted) rec.settle?.();
-    for (const rec of this.#accepted) if (!rec.session) rec.raw.destroy();
+    this.#intake.closeUnsessioned();
     const sockets = [...this.#connections].map((c) => new Promise<void>((r) => (c.socket.destroyed ? r() : c.socket.once('close', () => r()))));
     // Every session, socket-backed or attached, is told and closed.
     for (const session of [...this.#kernel.sessions.all()]) session.close('server shutting down');
     await Promise.all(sockets);
     await Promise.all(this.#gateways.map((g) => g.close()));
-    for (const rec of this.#accepted) rec.raw.destroy();
+    this.#intake.destroyAll();
     await listenerClosed;
     await this.#host.stop();
     if (this.#starting) await this.#kernel.cluster.stop();
     this.#kernel.shutdown();
-    this.#handshakes.clear();
     await this.container.dispose();
     this.#state = 'closed';
   }
@@ -467,166 +414,14 @@ export class ParleyServer {
     return s;
   }
 
-  /**
-   * A new TCP socket: admission (caps and throttle), the handshake timer from
-   * accept, then TLS (when `secure`) or the connection itself.
-   */
-  #admit(raw: net.Socket, secure: tls.SecureContext | undefined): void {
-    if (this.#state !== 'listening' && this.#state !== 'new') {
-      raw.destroy();
-      return;
-    }
-    raw.on('error', ignoreError);
-    const own = normaliseIp(raw.remoteAddress ?? '');
-    const proxy = this.#proxy;
-    if (proxy?.trusts(own)) {
-      // A trusted proxy's connections are admitted by the client address its header names.
-      proxy.readHeader(raw, own, {
-        accept: (peer) => this.#admitFrom(raw, secure, peer, false),
-        refuse: (reason) => this.#refuse(raw, reason, secure !== undefined),
-      });
-      return;
-    }
-    this.#admitFrom(raw, secure, { address: own, port: raw.remotePort ?? 0 }, proxy !== undefined);
-  }
-
-  /** Admission, handshake timer, then TLS or the connection, for a client at `peer`; `screen`: refuse a PROXY header. */
-  #admitFrom(raw: net.Socket, secure: tls.SecureContext | undefined, peer: ProxyEndpoint, screen: boolean): void {
-    if (this.#state !== 'listening' && this.#state !== 'new') {
-      raw.destroy();
-      return;
-    }
-    const ip = normaliseIp(peer.address);
-    const refusal = this.#admission.admit(ip);
-    if (refusal !== undefined) {
-      this.#refuse(raw, refusal, secure !== undefined);
-      return;
-    }
-    const rec: Accepted = { raw, ip, peer };
-    this.#accepted.add(rec);
-    // From accept, TLS included: a client that never finishes the handshake, or never
-    // sends CONNECT, holds its socket no longer than handshakeTimeoutMs (#handshakeExpired).
-    rec.deadline = this.#handshakes.add(rec);
-    raw.on('close', () => {
-      this.#handshakes.cancel(rec.deadline);
-      this.#accepted.delete(rec);
-      this.#admission.release(ip);
-    });
-    if (screen) {
-      this.#proxy!.screen(raw, { accept: () => this.#secure(raw, rec, secure), refuse: (reason) => this.#refuse(raw, reason, secure !== undefined) }, peer);
-      return;
-    }
-    this.#secure(raw, rec, secure);
-  }
-
-  /** TLS (when `secure`) and then the connection. */
-  #secure(raw: net.Socket, rec: Accepted, secure: tls.SecureContext | undefined): void {
-    if (!secure) {
-      this.#accept(raw, rec);
-      return;
-    }
-    const socket = new tls.TLSSocket(raw, { isServer: true, secureContext: secure });
-    let done = false;
-    // Before the handshake completes, an error (tlsClientError) or the client's FIN ends it.
-    const abort = (): void => {
-      if (!done) socket.destroy();
-    };
-    socket.on('error', abort);
-    socket.once('end', abort);
-    socket.once('close', () => raw.destroy());
-    socket.once('secure', () => {
-      done = true;
-      socket.off('error', abort);
-      socket.off('end', abort);
-      this.#accept(socket, rec);
-    });
-  }
-
-  /** Tells a refused client why where the socket allows (plain TCP), then closes. */
-  #refuse(raw: net.Socket, reason: Refusal | string, secure: boolean): void {
-    if (secure) {
-      // Before a TLS handshake a text line would be noise; finishing one for a refused
-      // client would spend the CPU the refusal is saving.
-      raw.destroy();
-      return;
-    }
-    raw.end(`DISCONNECT: ${reason}\n`);
-    raw.resume(); // read (and discard) until the client's FIN, so the socket can finish closing
-    setTimeout(() => raw.destroy(), this.limits.closeGraceMs).unref();
-  }
-
-  #listenerError(err: NodeJS.ErrnoException): void {
-    if (err.code !== 'EMFILE' && err.code !== 'ENFILE') {
-      this.log.error('listener error', err);
-      return;
-    }
-    this.#fdErrors++;
-    const now = performance.now();
-    if (now - this.#lastFdLog < EMFILE_LOG_INTERVAL_MS) return;
-    this.#lastFdLog = now;
-    this.log.error(
-      `out of file descriptors (${err.code}): ${this.#fdErrors} connection(s) refused in the last ${EMFILE_LOG_INTERVAL_MS / 1000} s; ` +
-        `${this.#accepted.size} sockets open; raise the limit (ulimit -n) or lower maxConnections`,
-    );
-    this.#fdErrors = 0;
-  }
-
-  #accept(socket: net.Socket, rec: Accepted): void {
-    if (this.#state !== 'listening' && this.#state !== 'new') {
-      socket.destroy();
-      return;
-    }
-    if (this.#early) {
-      this.#early.push({ socket, rec });
-      return;
-    }
-    if (!this.#http) {
-      this.#open(socket, rec); // handleSocket before listen: no HTTP side
-      return;
-    }
-    // HTTP or the line protocol, told by the first bytes. The server says nothing
-    // before CONNECT, so only the client's first data decides; a client that sends
-    // nothing (until the handshake timeout or close) is a line-protocol client.
-    let head: Buffer | undefined;
-    const settle = (kind: 'http' | 'line'): void => {
-      rec.settle = undefined;
-      socket.off('data', onData);
-      socket.off('end', onEnd);
-      if (kind === 'http') this.#toHttp(socket, rec, head!);
-      else this.#open(socket, rec, head);
-    };
-    const onData = (chunk: Buffer): void => {
-      head = head === undefined ? chunk : Buffer.concat([head, chunk]);
-      const kind = sniffProtocol(head);
-      if (kind !== 'more') settle(kind);
-    };
-    const onEnd = (): void => settle('line');
-    rec.settle = () => settle('line');
-    if (socket !== rec.raw) socket.on('error', ignoreError); // TLS
-    socket.on('data', onData);
-    socket.once('end', onEnd);
-    // A socket whose first bytes were read ahead (a PROXY header) waits paused, the rest put back.
-    if (socket.isPaused()) socket.resume();
-  }
-
-  /** Hands an accepted socket whose first bytes are an HTTP request to the port's HTTP server. */
-  #toHttp(socket: net.Socket, rec: Accepted, head: Buffer): void {
-    this.#httpSockets.set(socket, rec);
-    socket.pause();
-    socket.unshift(head);
-    this.#http!.emit('connection', socket);
-    socket.resume();
-  }
-
   /** A line-protocol client: its connection and session; `first` is what the sniffing read. */
-  #open(socket: net.Socket, rec: Accepted, first?: Buffer): void {
-    const conn = new Connection(socket, this.limits, this.#batcher, rec.peer);
+  #open(socket: net.Socket, peer: ProxyEndpoint, first?: Buffer): Session {
+    const conn = new Connection(socket, this.limits, this.#batcher, peer);
     this.#connections.add(conn);
     const session = new Session(this.#nextId++, conn, this.limits.maxLineBytes);
-    rec.conn = conn;
-    rec.session = session;
     this.#kernel.open(session);
     conn.start(new SessionLink(this.#tcpLinks, session), first);
+    return session;
   }
 }
 
