@@ -16,6 +16,13 @@ interface RateState {
 const SWEEP_FLOOR = 1024;
 
 export class Admission {
+  /**
+   * Connections the open-file limit leaves room for (`SocketIntake.limitFds`);
+   * past it a connection is refused as `server full`. Infinity: not bounded.
+   */
+  fdRoom = Infinity;
+  /** Connections refused for `fdRoom`, for the caller to log and reset. */
+  fdRefusals = 0;
   #open = 0;
   readonly #perIp = new Map<string, number>();
   readonly #rate = new Map<string, RateState>();
@@ -38,6 +45,10 @@ export class Admission {
     // Every attempt spends a token, refused or not: a client retrying in a loop stays throttled.
     const throttled = !this.#rateOk(ip, now);
     if (maxConnections > 0 && this.#open >= maxConnections) return 'server full';
+    if (this.#open >= this.fdRoom) {
+      this.fdRefusals++;
+      return 'server full';
+    }
     const count = (this.#perIp.get(ip) ?? 0) + 1;
     if (maxConnectionsPerIp > 0 && count > maxConnectionsPerIp) return 'too many connections from your address';
     if (throttled) return 'too many connections from your address';

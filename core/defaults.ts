@@ -58,6 +58,14 @@ export interface Limits {
   bulkAboveRecipients: number;
   /** Sockets a bulk fan-out writes per event-loop turn. Default 256. */
   bulkSliceSockets: number;
+  /**
+   * File descriptors kept free of client connections where the open-file limit
+   * (`ulimit -n`, read at `listen` on Linux) is lower than `maxConnections`
+   * allows: the voice relay's sockets (its per-flooder sockets among them), Redis,
+   * log files. Past the room left, a connection is refused as `server full`
+   * (logged, rate-limited) rather than reset by the OS. Default 320.
+   */
+  reservedFds: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -78,6 +86,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxCoalesceMs: 50,
   bulkAboveRecipients: 100,
   bulkSliceSockets: 256,
+  reservedFds: 320,
 });
 
 /** The protocol version this server speaks. Clients with another MAJOR are refused. */

@@ -198,6 +198,7 @@ export class ParleyServer {
     // the handshake timer and close() cover a socket from accept, handshake included.
     if (this.#tlsOptions) this.#secureContext = tls.createSecureContext(this.#tlsOptions);
     this.#http = this.#portHttp();
+    this.#intake.limitFds();
     const srv = net.createServer({ allowHalfOpen: true }, (raw) => this.#intake.admit(raw, this.#secureContext));
     this.#net = srv;
     const host = opts.host ?? DEFAULT_HOST;
@@ -291,7 +292,11 @@ export class ParleyServer {
       log: this.log,
       ready: () => this.start(),
       accepting: () => this.#state === 'new' || this.#state === 'listening',
-      admit: (ip) => this.#admission.admit(ip) === undefined,
+      admit: (ip) => {
+        if (this.#admission.admit(ip) === undefined) return true;
+        this.#intake.noteFdRefusals();
+        return false;
+      },
       release: (ip) => this.#admission.release(ip),
       open: (transport, req) => {
         const session = new Session(this.#nextId++, transport, this.limits.maxLineBytes);

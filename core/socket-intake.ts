@@ -17,6 +17,7 @@ import type { ProxyGate } from './proxy-gate.js';
 import type { ProxyEndpoint } from './proxy-protocol.js';
 import { ignoreError, normaliseIp } from './connection.js';
 import { DeadlineQueue, type Deadline } from './deadline-queue.js';
+import { openFileCount, openFileLimit } from './fd-limit.js';
 
 /** First bytes of the HTTP requests the port answers; anything else is the line protocol. */
 const HTTP_STARTS = [Buffer.from('GET '), Buffer.from('HEAD ')];
@@ -36,7 +37,7 @@ export function sniffProtocol(head: Buffer): 'http' | 'line' | 'more' {
   return more ? 'more' : 'line';
 }
 
-/** Running out of file descriptors is logged at most this often. */
+/** Running out of file descriptors (or close to it) is logged at most this often. */
 const EMFILE_LOG_INTERVAL_MS = 10_000;
 
 /** One accepted TCP socket, from accept to close (TLS handshake included). */
@@ -75,6 +76,8 @@ export class SocketIntake {
   #early: { socket: net.Socket; rec: Accepted }[] | undefined;
   #lastFdLog = -Infinity;
   #fdErrors = 0;
+  /** The open-file limit, when known (see {@link limitFds}). */
+  #fdLimit: number | undefined;
 
   constructor(
     private readonly host: IntakeHost,
@@ -130,20 +133,52 @@ export class SocketIntake {
     this.#admitFrom(raw, secure, { address: own, port: raw.remotePort ?? 0 }, proxy !== undefined);
   }
 
+  /**
+   * Reads the open-file limit (Linux) and leaves connections room below it:
+   * the limit, minus the files open now, minus `reservedFds`. Called at listen.
+   * Says so when that room, not `maxConnections`, is what bounds connections.
+   */
+  limitFds(): void {
+    const limit = openFileLimit();
+    if (limit === undefined) return;
+    const { maxConnections, reservedFds } = this.host.limits;
+    const room = Math.max(0, limit - (openFileCount() ?? 0) - reservedFds);
+    this.#fdLimit = limit;
+    this.admission.fdRoom = room;
+    if (maxConnections === 0 || room < maxConnections) {
+      this.host.log.warn(
+        `the open-file limit (ulimit -n ${limit}) leaves room for ${room} connections${maxConnections > 0 ? `, fewer than maxConnections ${maxConnections}` : ''}; raise it to serve more`,
+      );
+    }
+  }
+
+  /** Logs (rate-limited) the connections the admission refused at the open-file limit. */
+  noteFdRefusals(): void {
+    const n = this.admission.fdRefusals;
+    if (n === 0) return;
+    this.admission.fdRefusals = 0;
+    this.#fdErrors += n;
+    this.#logFdErrors('near the open-file limit');
+  }
+
   /** Accept errors (EMFILE, ENFILE) do not stop a net.Server: logged, rate-limited, and survived. */
   listenerError(err: NodeJS.ErrnoException): void {
-    const log = this.host.log;
     if (err.code !== 'EMFILE' && err.code !== 'ENFILE') {
-      log.error('listener error', err);
+      this.host.log.error('listener error', err);
       return;
     }
     this.#fdErrors++;
+    this.#logFdErrors(`out of file descriptors (${err.code})`);
+  }
+
+  #logFdErrors(what: string): void {
     const now = performance.now();
     if (now - this.#lastFdLog < EMFILE_LOG_INTERVAL_MS) return;
     this.#lastFdLog = now;
-    log.error(
-      `out of file descriptors (${err.code}): ${this.#fdErrors} connection(s) refused in the last ${EMFILE_LOG_INTERVAL_MS / 1000} s; ` +
-        `${this.#accepted.size} sockets open; raise the limit (ulimit -n) or lower maxConnections`,
+    const limit = this.#fdLimit === undefined ? '' : ` (ulimit -n ${this.#fdLimit}, reservedFds ${this.host.limits.reservedFds})`;
+    this.host.log.error(
+      `${what}: ${this.#fdErrors} connection(s) refused as 'server full' in the last ${EMFILE_LOG_INTERVAL_MS / 1000} s with ` +
+        `${this.#accepted.size} sockets open${limit}; raise the limit (ulimit -n) or lower maxConnections`,
     );
     this.#fdErrors = 0;
   }
@@ -176,6 +211,7 @@ export class SocketIntake {
     const ip = normaliseIp(peer.address);
     const refusal = this.admission.admit(ip);
     if (refusal !== undefined) {
+      this.noteFdRefusals();
       this.#refuse(raw, refusal, secure !== undefined);
       return;
     }

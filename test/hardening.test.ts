@@ -1,6 +1,8 @@
 // Issue 8 hardening, over real sockets: line content, caps, fan-out cost, slow readers.
 import test from 'ava';
+import { spawn } from 'node:child_process';
 import * as net from 'node:net';
+import { join } from 'node:path';
 import { parseServerLine } from '../core/codec.js';
 import { channelsPlugin } from '../plugins/channels/index.js';
 import { imPlugin } from '../plugins/im/index.js';
@@ -55,6 +57,42 @@ test('caps - maxChannels: a JOIN that would create one channel too many is TOO_M
   t.is((await alice.waitForError()).code, 'TOO_MANY_CHANNELS');
   await alice.leave('#three');
   t.deepEqual(await alice.join('#four'), ['alice']);
+});
+
+test('caps - near the open-file limit connections are refused as `server full`, logged once, and the server recovers', async (t) => {
+  // `parley serve` under `ulimit -n 400`: with reservedFds 320 that leaves room for ~55 clients.
+  const main = join(__dirname, '..', 'cli', 'main.js');
+  const args = ['serve', '--port', '0', '--max-per-ip', '0', '--plugins', 'ping,channels,im', '--log-level', 'warn'];
+  const child = spawn('bash', ['-c', 'ulimit -n 400 && exec "$0" "$@"', process.execPath, main, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  t.teardown(() => child.kill('SIGKILL'));
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  t.true(await until(() => /listening on .*:\d+ /.test(out) || child.exitCode !== null, 10_000), `${out}\n${err}`);
+  const port = Number(/listening on .*:(\d+) /.exec(out)?.[1]);
+  t.regex(err, /open-file limit \(ulimit -n 400\) leaves room for \d+ connections/);
+  const room = Number(/leaves room for (\d+) connections/.exec(err)?.[1]);
+  t.true(room > 10 && room < 80, `room ${room}`);
+  const socks = await Promise.all(Array.from({ length: room + 20 }, () => RawSocket.open(t, port)));
+  const first = await Promise.all(
+    socks.map((s, i) => {
+      s.write(`CONNECT: "u${i}" "" 1.1.0\n`);
+      return s.waitLine(() => true, 10_000);
+    }),
+  );
+  const full = first.filter((l) => l === 'DISCONNECT: server full').length;
+  const accepted = first.filter((l) => l.startsWith('ACCEPT')).length;
+  t.is(full + accepted, room + 20, first.filter((l) => !l.startsWith('ACCEPT') && l !== 'DISCONNECT: server full').join('; '));
+  t.is(accepted, room);
+  t.true(await until(() => /near the open-file limit: \d+ connection\(s\) refused/.test(err), 3000), err);
+  t.is(err.match(/near the open-file limit/g)?.length, 1, 'rate-limited to one line');
+  // Every client leaves; the server takes new ones again.
+  for (const s of socks) s.socket.destroy();
+  await sleep(500);
+  const late = await RawSocket.open(t, port);
+  late.write('CONNECT: "late" "" 1.1.0\n');
+  t.regex(await late.waitLine(() => true, 5000), /^ACCEPT/);
 });
 
 test('caps - the per-IP connection rate is throttled (loopback not exempt here)', async (t) => {
