@@ -2,7 +2,9 @@
 // bare-ws-server over `ws`), shared so that both lower bounds do the same work:
 //
 //   CONNECT: "nick" ...   -> ACCEPT: bare
-//   JOIN: #c              -> JOINED: #c          (membership is kept)
+//   JOIN: #c              -> JOINED: #c and USERLIST #c: <members> (split within 8192 bytes)
+//                            to the joiner, USERJOIN #c <nick> to the other members, as
+//                            parley does (membership is kept; USERLEAVE when one closes)
 //   MSG #c: text          -> MSG <nick> #c: text to every other member of #c
 //   DISCONNECT            -> close
 //
@@ -42,6 +44,8 @@ interface Conn {
 }
 
 const SP = 32;
+/** parley's default line limit, newline included. */
+const MAX_LINE = 8192;
 const COLON = 58;
 
 const channels = new Map<string, Channel>();
@@ -122,14 +126,39 @@ function handleOther(c: Conn, line: string): void {
       channels.set(name, chan);
     }
     if (!c.channels.includes(chan)) {
+      const note = Buffer.from(`USERJOIN ${chan.name} ${c.nick}\n`);
+      for (const m of chan.members) send(m, note);
       chan.members.push(c);
       c.channels.push(chan);
-    }
-    send(c, Buffer.from(`JOINED: ${chan.name}\n`));
+      send(c, Buffer.from(`JOINED: ${chan.name}\n`));
+      for (const l of userList(chan)) send(c, l);
+    } else send(c, Buffer.from(`JOINED: ${chan.name}\n`));
   } else if (/^DISCONNECT\b/i.test(line)) {
     c.transport.close();
   }
   // PONG and everything else: ignored.
+}
+
+/** `USERLIST #c: a b c` lines of at most MAX_LINE bytes, newline included. */
+function userList(chan: Channel): Buffer[] {
+  const head = `USERLIST ${chan.name}: `;
+  const empty = Buffer.byteLength(head) + 1;
+  const lines: Buffer[] = [];
+  let nicks: string[] = [];
+  let bytes = empty;
+  for (const m of chan.members) {
+    const nick = m.nick ?? '';
+    const add = Buffer.byteLength(nick) + (nicks.length > 0 ? 1 : 0);
+    if (nicks.length > 0 && bytes + add > MAX_LINE) {
+      lines.push(Buffer.from(`${head}${nicks.join(' ')}\n`));
+      nicks = [];
+      bytes = empty;
+    }
+    bytes += Buffer.byteLength(nick) + (nicks.length > 0 ? 1 : 0);
+    nicks.push(nick);
+  }
+  lines.push(Buffer.from(`${head}${nicks.join(' ')}\n`));
+  return lines;
 }
 
 /** A new client on `transport`. */
@@ -150,6 +179,10 @@ export function bareConnection(transport: BareTransport): BareConnection {
         const idx = chan.members.indexOf(c);
         if (idx >= 0) chan.members.splice(idx, 1);
         if (chan.members.length === 0) channels.delete(chan.name);
+        else if (c.nick !== null) {
+          const note = Buffer.from(`USERLEAVE ${chan.name} ${c.nick}\n`);
+          for (const m of chan.members) send(m, note);
+        }
       }
       c.channels.length = 0;
     },

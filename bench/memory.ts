@@ -1,9 +1,9 @@
 // Memory per idle connection: the server's RSS with N idle, logged-in connections minus its
 // RSS with none, divided by N, for parley (CONNECT, then in the default channel #lobby),
-// socket.io (connected, in a room) and the bare net server (CONNECT + JOIN #lobby); and over
+// socket.io (connected, in a room) and the bare net server (CONNECT + JOIN #lobby, which
+// announces joins as parley does: USERLIST to the joiner, USERJOIN to the members); and over
 // WebSocket, parley-ws (`parley serve`, clients at ws://127.0.0.1:<port>/parley, CONNECT, then
-// in #lobby) beside bare-ws (bare-ws-server.js: CONNECT + JOIN #lobby), target
-// parley-ws <= 1.5x bare-ws.
+// in #lobby) beside bare-ws (bare-ws-server.js: the same), target parley-ws <= 1.5x bare-ws.
 //
 // Per kind: start the server (parley: serve --port 0 --rate-limit 0 --max-per-ip 0
 // --log-level warn, plus no connection limits and no PING or handshake deadline within a
@@ -53,8 +53,8 @@ export interface MemoryOptions {
   wave: number;
   /**
    * Clients log in and join no channel (parley with `--default-channel none`): the cost of a
-   * connection alone, without the O(n²) USERJOIN/USERLIST traffic of a shared #lobby,
-   * which parley sends and the bare servers do not.
+   * connection alone, without the O(n²) USERJOIN/USERLIST traffic of a shared #lobby
+   * (whose residue in the allocator dominates the figures with a channel).
    */
   noChannel?: boolean;
   out?: string;
@@ -398,7 +398,7 @@ export async function runMemory(o: MemoryOptions): Promise<MemoryReport> {
         `${wsRatio === null ? 'n/a' : passMiss(wsRatio <= TARGET_WS_VS_BARE_WS)}`,
     );
   }
-  console.log('(login s: from the first connect until every client was in its channel; parley sends USERLIST and USERJOIN for #lobby, O(n^2) in all)');
+  console.log('(login s: from the first connect until every client was in its channel; parley and the bare servers send USERLIST and USERJOIN for #lobby, O(n^2) in all)');
 
   const report: MemoryReport = {
     workload: 'memory',

@@ -29,13 +29,13 @@ export interface BatcherOptions {
   coalesceAbove: number;
   /** Longest delay of a bulk pass, ms. Default 50. */
   maxDelayMs: number;
-  /** Recipients of one command past which its output is bulk. Default 100; 0: all output is direct. */
+  /** Recipients of one command past which its output is bulk. Default 500; 0: all output is direct. */
   bulkAbove: number;
   /** Sockets flushed per turn by a bulk pass. Default 256. */
   bulkSlice: number;
 }
 
-export const DEFAULT_BATCHER_OPTIONS: Readonly<BatcherOptions> = Object.freeze({ coalesceAbove: 1000, maxDelayMs: 50, bulkAbove: 100, bulkSlice: 256 });
+export const DEFAULT_BATCHER_OPTIONS: Readonly<BatcherOptions> = Object.freeze({ coalesceAbove: 1000, maxDelayMs: 50, bulkAbove: 500, bulkSlice: 256 });
 
 /**
  * What one client's command made the server write to others, while it ran
