@@ -398,7 +398,9 @@ export async function runMemory(o: MemoryOptions): Promise<MemoryReport> {
         `${wsRatio === null ? 'n/a' : passMiss(wsRatio <= TARGET_WS_VS_BARE_WS)}`,
     );
   }
-  console.log('(login s: from the first connect until every client was in its channel; parley and the bare servers send USERLIST and USERJOIN for #lobby, O(n^2) in all)');
+  console.log(
+    '(login s: from the first connect until every client was in its channel; parley and the bare servers send USERLIST and USERJOIN for #lobby, O(n^2) in all)',
+  );
 
   const report: MemoryReport = {
     workload: 'memory',

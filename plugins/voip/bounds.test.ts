@@ -1,5 +1,5 @@
 // Per-participant bounds of the voice relay (PROTOCOL.md section 5): size, rate with burst, structure.
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
@@ -95,13 +95,19 @@ test('bounds - every datagram from a bound address takes a token; past the burst
   await ra.receivedCount(1);
 });
 
-test('bounds - a flooding participant is held to its rate while an unrelated call paced at 50 frames/s loses nothing', async (t) => {
+/** Alice and Bob in a calm call (their voice clients open, not bound yet), Fay and Gus in the call Fay will flood. */
+async function twoCalls(t: ExecutionContext) {
   const s = await startServer(t);
   const [alice, bob, fay, gus] = await Promise.all(['alice', 'bob', 'fay', 'gus'].map((n) => connect(t, s.port, n)));
   const calm = await call(alice!, bob!);
   const flood = await call(fay!, gus!);
   const va = await voice(t, s, calm.caller, 'alice');
   const vb = await voice(t, s, calm.callee, 'bob');
+  return { s, flood, va, vb, fay: fay! };
+}
+
+test('bounds - a flooding participant is held to its rate while an unrelated call paced at 50 frames/s loses nothing', async (t) => {
+  const { s, flood, va, vb } = await twoCalls(t);
   const fayUdp = await rawUdp(t, s);
   const gusUdp = await rawUdp(t, s);
   fayUdp.send(frame(flood.caller, 'fay', 0));
@@ -182,12 +188,7 @@ s.connect(Number(port), '127.0.0.1', () => {
 });`;
 
 test('bounds - a participant flooding from another process faster than a socket can be read costs an unrelated call nothing', async (t) => {
-  const s = await startServer(t);
-  const [alice, bob, fay, gus] = await Promise.all(['alice', 'bob', 'fay', 'gus'].map((n) => connect(t, s.port, n)));
-  const calm = await call(alice!, bob!);
-  const flood = await call(fay!, gus!);
-  const va = await voice(t, s, calm.caller, 'alice');
-  const vb = await voice(t, s, calm.callee, 'bob');
+  const { s, flood, va, vb, fay } = await twoCalls(t);
   const gusUdp = await rawUdp(t, s);
   gusUdp.send(frame(flood.callee, 'gus', 0));
   const FLOOD_MS = 2500;
@@ -222,6 +223,6 @@ test('bounds - a participant flooding from another process faster than a socket 
   t.is(calmLost, 0, 'the unrelated call lost frames');
   t.is(va.stats().totals.duplicates + vb.stats().totals.duplicates, 0);
   // The socket goes with the binding.
-  fay!.talkEnd('gus', flood.caller);
+  fay.talkEnd('gus', flood.caller);
   await until(() => s.voip.stats().peerSockets === 0 && s.voip.stats().boundEndpoints === 2, 3000, 'the flooder socket to close');
 });
