@@ -7,7 +7,7 @@
  * and how much waits there (`writableLength` vs `bufferedAmount`).
  */
 import type { Limits } from './defaults.js';
-import type { Flushable, WriteBatcher } from './write-batcher.js';
+import type { Batched, WriteBatcher } from './write-batcher.js';
 
 /** Where a {@link SendQueue} writes. */
 export interface ByteSink {
@@ -39,14 +39,13 @@ export const WRITE_CHUNK = 64 * 1024;
 /** After a send-queue overflow the socket lingers this many grace periods for the reader to reach the notice. */
 export const OVERFLOW_LINGER_GRACES = 10;
 
-export class SendQueue implements Flushable {
+export class SendQueue implements Batched {
   /** Whole lines (one or more per Buffer) not yet handed to the sink. */
   #queue: Buffer[] = [];
   #queueHead = 0;
   #queuedBytes = 0;
-  /** In the batcher's direct list / its next bulk pass (write-batcher.ts). */
-  #scheduled = false;
-  #scheduledBulk = false;
+  /** The write batcher's own record of this queue (write-batcher.ts). */
+  batchState = 0;
   /** Chunks handed to the sink whose write callback has not run yet. */
   #inFlight = 0;
   /** No more writes are taken (closing, overflowed). */
@@ -87,21 +86,11 @@ export class SendQueue implements Flushable {
       if (this.#queuedBytes + this.sink.bufferedBytes > this.limits.sendQueueBytes) this.#overflow();
       return;
     }
-    if (bulk) {
-      if (!this.#scheduled && !this.#scheduledBulk) {
-        this.#scheduledBulk = true;
-        this.batcher.schedule(this, true);
-      }
-    } else if (!this.#scheduled) {
-      this.#scheduled = true;
-      this.batcher.schedule(this);
-    }
+    this.batcher.schedule(this, bulk);
   }
 
-  /** Writes out everything queued (whichever list got here first; the other finds it done). */
+  /** Writes out everything queued (the batcher calls it once a turn, or per bulk slice). */
   flush(): void {
-    this.#scheduled = false;
-    this.#scheduledBulk = false;
     this.#writeOut();
   }
 

@@ -1,33 +1,21 @@
 // The write batcher's two kinds of output: direct output is flushed whole each turn, a wide fan-out's bulk in slices after it.
 import test from 'ava';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { WriteBatcher, type Flushable } from './write-batcher.js';
+import { WriteBatcher, type Batched } from './write-batcher.js';
 
-/** A connection that records when it was flushed and schedules itself as a SendQueue does. */
-class Conn implements Flushable {
+/** A connection that records when it was flushed, and queues output as a SendQueue does. */
+class Conn implements Batched {
   flushedAt: number[] = [];
-  #scheduled = false;
-  #scheduledBulk = false;
+  batchState = 0;
   constructor(
     readonly name: string,
     private readonly b: WriteBatcher,
     private readonly turn: { n: number },
   ) {}
   write(): void {
-    const bulk = this.b.meter.count(this, 10);
-    if (bulk) {
-      if (!this.#scheduled && !this.#scheduledBulk) {
-        this.#scheduledBulk = true;
-        this.b.schedule(this, true);
-      }
-    } else if (!this.#scheduled) {
-      this.#scheduled = true;
-      this.b.schedule(this);
-    }
+    this.b.schedule(this, this.b.meter.count(this, 10));
   }
   flush(): void {
-    this.#scheduled = false;
-    this.#scheduledBulk = false;
     this.flushedAt.push(this.turn.n);
   }
 }

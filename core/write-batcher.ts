@@ -24,6 +24,15 @@ export interface Flushable {
   flush(): void;
 }
 
+/** What the batcher schedules: a connection's send queue. `batchState` is the batcher's own. */
+export interface Batched extends Flushable {
+  /** Which of the batcher's lists hold it (IN_DIRECT, IN_BULK); 0 when none. */
+  batchState: number;
+}
+
+const IN_DIRECT = 1;
+const IN_BULK = 2;
+
 export interface BatcherOptions {
   /** Sockets touched by one bulk pass from which the next pass is delayed. Default 1000; 0 never delays. */
   coalesceAbove: number;
@@ -81,12 +90,12 @@ export class WriteBatcher {
   /** Shared by the server's connections: fan-out is counted where writes are queued. */
   readonly meter: FanoutMeter;
   readonly #options: BatcherOptions;
-  #direct: Flushable[] = [];
+  #direct: Batched[] = [];
   #directScheduled = false;
   /** Connections with bulk output for the next pass. */
-  #bulk: Flushable[] = [];
+  #bulk: Batched[] = [];
   /** The pass being written, from `#passAt` on. */
-  #pass: Flushable[] = [];
+  #pass: Batched[] = [];
   #passAt = 0;
   /** A pass is running or its start is scheduled. */
   #passScheduled = false;
@@ -98,7 +107,11 @@ export class WriteBatcher {
     const list = this.#direct;
     this.#direct = [];
     this.meter.flushed();
-    for (let i = 0; i < list.length; i++) list[i]!.flush();
+    for (let i = 0; i < list.length; i++) {
+      const c = list[i]!;
+      c.batchState = 0;
+      c.flush();
+    }
   };
 
   readonly #runSlice = (): void => {
@@ -108,7 +121,11 @@ export class WriteBatcher {
     }
     const pass = this.#pass;
     const end = Math.min(pass.length, this.#passAt + this.#options.bulkSlice);
-    for (let i = this.#passAt; i < end; i++) pass[i]!.flush();
+    for (let i = this.#passAt; i < end; i++) {
+      const c = pass[i]!;
+      c.batchState = 0;
+      c.flush();
+    }
     this.#passAt = end;
     if (end < pass.length) {
       setImmediate(this.#runSlice);
@@ -128,11 +145,15 @@ export class WriteBatcher {
   }
 
   /**
-   * Flushes `c` at the end of this turn (after the poll phase's I/O callbacks),
-   * or, for bulk output, in the next bulk pass.
+   * `c` has new output: flushes it at the end of this turn (after the poll
+   * phase's I/O callbacks), or, for bulk output, in the next bulk pass, unless
+   * it is due already. A connection with both is flushed whole at the first;
+   * the other finds nothing left.
    */
-  schedule(c: Flushable, bulk = false): void {
+  schedule(c: Batched, bulk = false): void {
     if (!bulk) {
+      if ((c.batchState & IN_DIRECT) !== 0) return;
+      c.batchState |= IN_DIRECT;
       this.#direct.push(c);
       if (!this.#directScheduled) {
         this.#directScheduled = true;
@@ -140,6 +161,8 @@ export class WriteBatcher {
       }
       return;
     }
+    if (c.batchState !== 0) return;
+    c.batchState = IN_BULK;
     this.#bulk.push(c);
     if (!this.#passScheduled) this.#startPass();
   }
