@@ -8,8 +8,9 @@ import { join } from 'node:path';
 import { redisCluster } from '../../core/index.js';
 import type { VoiceClient } from '../../harness/client/index.js';
 import { RedisServer } from '../../test/redis-server.js';
+import { WsLines } from '../../test/ws-helpers.js';
 import { linkHeader, LINK_CALL } from './node-link.js';
-import { encodeVoiceFrame } from './voice-frame.js';
+import { decodeVoiceFrame, encodeVoiceFrame } from './voice-frame.js';
 import { call, connect, startServer, startVoipCluster, until, voice, type TestServer } from './voip-fixture.js';
 
 /** 50 frames/s for 2 s. */
@@ -168,4 +169,47 @@ test('cluster voice - node-link datagrams from an address that is no live node a
   await until(() => vb.stats().totals.received === 1);
   t.like(s.plugins[1]!.stats().nodeLink, { framesIn: 1, dropped: { notNode: 3, malformed: 0, unknownTalk: 0 } });
   t.is(vb.stats().senders.alice!.received, 1);
+});
+
+test('cluster voice - a WebSocket party on one node and a UDP party on another hear each other; the browser gets frames with the key emptied', async (t) => {
+  const s = await startVoipCluster(t, {}, 2);
+  const web = await WsLines.connect(t, `ws://127.0.0.1:${s.ports[0]}/parley`, 'webby');
+  const atWeb: Buffer[] = [];
+  web.ws.on('message', (data, isBinary) => isBinary && atWeb.push(data as Buffer));
+  const udpy = await connect(t, s.ports[1]!, 'udpy');
+  web.send('TALK udpy: REQUEST');
+  const requested = await web.waitLine((l) => l.startsWith('TALK udpy ') && l.endsWith(': REQUEST'));
+  const webKey = requested.split(' ')[2]!.replace(':', '');
+  const req = await udpy.waitFor('TALK', (m) => m.event === 'REQUEST');
+  udpy.talkAccept('webby', req.key);
+  await web.waitLine((l) => l.startsWith('TALK udpy ') && l.endsWith(': ACCEPTED'));
+  const v = await voice(t, asNode(s, 1), req.key, 'udpy');
+  const atUdp: Buffer[] = [];
+  v.frames$.subscribe((f) => atUdp.push(f.frame.payload));
+  v.bind();
+  web.send(encodeVoiceFrame({ key: webKey, nick: 'webby', seq: 0, ts: 1, payload: Buffer.alloc(0) }), true);
+  // A WebSocket party binds by its first frame and has no UDP address: boundEndpoints counts the UDP one.
+  await until(() => s.voip.stats().boundEndpoints === 1 && s.voip.stats().framesBinding === 2, 3000, 'both parties bound');
+  const N = 20;
+  for (let i = 1; i <= N; i++) {
+    web.send(encodeVoiceFrame({ key: webKey, nick: 'webby', seq: i, ts: i, payload: Buffer.from(`web ${i}`) }), true);
+    v.send(Buffer.from(`udp ${i}`));
+  }
+  await until(() => atUdp.length === N && atWeb.length === N, 5000, 'every frame both ways');
+  t.deepEqual(
+    atUdp.map((p) => p.toString()),
+    Array.from({ length: N }, (_, i) => `web ${i + 1}`),
+  );
+  const decoded = atWeb.map((b) => decodeVoiceFrame(b)!);
+  t.deepEqual(
+    decoded.map((f) => f.payload.toString()),
+    Array.from({ length: N }, (_, i) => `udp ${i + 1}`),
+  );
+  t.true(
+    decoded.every((f) => f.key === '' && f.nick === 'udpy'),
+    'key emptied, nick kept',
+  );
+  const [a, b] = s.plugins.map((p) => p.stats());
+  t.like(a!.nodeLink, { framesOut: N, framesIn: N });
+  t.like(b!.nodeLink, { framesOut: N, framesIn: N });
 });

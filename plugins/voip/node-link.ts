@@ -88,7 +88,15 @@ export class NodeLink {
       throw err;
     }
     socket.on('error', (err) => this.log.debug('node link socket error', err));
-    socket.on('message', (buf, rinfo) => this.#onMessage(buf, rinfo));
+    socket.on('message', (buf, rinfo) => {
+      // A frame one node could not deliver must never take the node down.
+      try {
+        this.#onMessage(buf, rinfo);
+      } catch (err) {
+        this.counters.dropped.malformed++;
+        this.log.debug(`node link frame from ${rinfo.address}:${rinfo.port} failed`, err);
+      }
+    });
     this.#socket = socket;
     const a = socket.address();
     this.#address = { host: a.address, port: a.port };
