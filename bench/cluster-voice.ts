@@ -8,9 +8,9 @@
 //
 // Target (issue 9): cluster loss <= 0.1 %, cluster p99 <= 2 x single p99 + 1 ms.
 import { spawn } from 'node:child_process';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import { type ParsedArgs, numFlag, strFlag } from './args.js';
+import { startRedis } from './redis-child.js';
 import { BenchChild, canPin } from './children.js';
 import { waitForQuietMachine } from './machine-load.js';
 import { DIST_DIR, ROOT_DIR } from './servers.js';
@@ -83,26 +83,6 @@ export interface ClusterVoiceReport {
   single?: ClusterVoiceRun;
   cluster?: ClusterVoiceRun;
   targets: { name: string; value: number | null; target: string; pass: boolean | null }[];
-}
-
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as net.AddressInfo;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
-
-async function startRedis(cmd: string): Promise<{ child: BenchChild; url: string }> {
-  const port = await freePort();
-  const child = new BenchChild('redis', cmd, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {});
-  try {
-    await child.waitForLine(/Ready to accept connections/, 10_000, 'redis-server to start');
-  } catch (err) {
-    await child.kill();
-    throw err;
-  }
-  return { child, url: `redis://127.0.0.1:${port}` };
 }
 
 async function startNode(redisUrl: string | undefined, nodeId: string, cpu: number | undefined): Promise<{ child: BenchChild; port: number }> {

@@ -10,6 +10,7 @@
 import * as net from 'node:net';
 import * as path from 'node:path';
 import type { ParsedArgs } from './args.js';
+import { startRedis } from './redis-child.js';
 import { BenchChild } from './children.js';
 import { fanoutLoadFlags, fanoutOptionsFromArgs, type FanoutOptions } from './fanout.js';
 import { readCpuMicros } from './proc-stats.js';
@@ -85,23 +86,6 @@ interface LoadResultLine {
   error?: string;
 }
 
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as net.AddressInfo;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
-
-async function startRedis(): Promise<{ child: BenchChild; url: string }> {
-  const port = await freePort();
-  const child = new BenchChild('redis-server', 'redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-    cpu: SERVER_CPU,
-  });
-  await child.waitForLine(/Ready to accept connections/, 10_000, 'redis-server to start');
-  return { child, url: `redis://127.0.0.1:${port}` };
-}
-
 async function startNode(label: string, script: string, args: string[]): Promise<{ child: BenchChild; port: number }> {
   const child = new BenchChild(label, process.execPath, [path.join(DIST_DIR, 'bench', script), '--port', '0', '--parent-stdin', ...args], {
     cpu: SERVER_CPU,
@@ -157,7 +141,7 @@ const setups: Setup[] = [
     name: 'parley, 2 nodes + Redis',
     loadScript: 'fanout-load.js',
     async start() {
-      const redis = await startRedis();
+      const redis = await startRedis(undefined, SERVER_CPU);
       const prefix = `bench${process.pid}`;
       const nodes = [];
       for (const id of ['n0', 'n1', 'idle'])
@@ -177,7 +161,7 @@ const setups: Setup[] = [
     name: 'socket.io 4, 2 nodes + redis-adapter',
     loadScript: 'socketio-load.js',
     async start() {
-      const redis = await startRedis();
+      const redis = await startRedis(undefined, SERVER_CPU);
       const nodes = [];
       for (const id of ['s0', 's1']) nodes.push(await startNode(`socket.io ${id}`, 'socketio-cluster-server.js', ['--redis', redis.url]));
       return { procs: [{ label: 'redis', child: redis.child }, ...nodes.map((n, i) => ({ label: `s${i}`, child: n.child }))], ports: nodes.map((n) => n.port) };

@@ -16,13 +16,9 @@ interface RateState {
 const SWEEP_FLOOR = 1024;
 
 export class Admission {
-  /**
-   * Connections the open-file limit leaves room for (`SocketIntake.limitFds`);
-   * past it a connection is refused as `server full`. Infinity: not bounded.
-   */
-  fdRoom = Infinity;
-  /** Connections refused for `fdRoom`, for the caller to log and reset. */
-  fdRefusals = 0;
+  /** Connections the open-file limit leaves room for; Infinity: not bounded (see {@link limitFds}). */
+  #fdRoom = Infinity;
+  #fdRefused: (() => void) | undefined;
   #open = 0;
   readonly #perIp = new Map<string, number>();
   readonly #rate = new Map<string, RateState>();
@@ -45,8 +41,8 @@ export class Admission {
     // Every attempt spends a token, refused or not: a client retrying in a loop stays throttled.
     const throttled = !this.#rateOk(ip, now);
     if (maxConnections > 0 && this.#open >= maxConnections) return 'server full';
-    if (this.#open >= this.fdRoom) {
-      this.fdRefusals++;
+    if (this.#open >= this.#fdRoom) {
+      this.#fdRefused?.();
       return 'server full';
     }
     const count = (this.#perIp.get(ip) ?? 0) + 1;
@@ -55,6 +51,12 @@ export class Admission {
     this.#perIp.set(ip, count);
     this.#open++;
     return undefined;
+  }
+
+  /** Past `room` open connections, refuses as `server full` and calls `refused` (which logs). */
+  limitFds(room: number, refused: () => void): void {
+    this.#fdRoom = room;
+    this.#fdRefused = refused;
   }
 
   /** The connection from `ip` closed. Call once per admitted connection. */

@@ -292,11 +292,7 @@ export class ParleyServer {
       log: this.log,
       ready: () => this.start(),
       accepting: () => this.#state === 'new' || this.#state === 'listening',
-      admit: (ip) => {
-        if (this.#admission.admit(ip) === undefined) return true;
-        this.#intake.noteFdRefusals();
-        return false;
-      },
+      admit: (ip) => this.#admission.admit(ip) === undefined,
       release: (ip) => this.#admission.release(ip),
       open: (transport, req) => {
         const session = new Session(this.#nextId++, transport, this.limits.maxLineBytes);

@@ -144,21 +144,15 @@ export class SocketIntake {
     const { maxConnections, reservedFds } = this.host.limits;
     const room = Math.max(0, limit - (openFileCount() ?? 0) - reservedFds);
     this.#fdLimit = limit;
-    this.admission.fdRoom = room;
+    this.admission.limitFds(room, () => {
+      this.#fdErrors++;
+      this.#logFdErrors('near the open-file limit');
+    });
     if (maxConnections === 0 || room < maxConnections) {
       this.host.log.warn(
         `the open-file limit (ulimit -n ${limit}) leaves room for ${room} connections${maxConnections > 0 ? `, fewer than maxConnections ${maxConnections}` : ''}; raise it to serve more`,
       );
     }
-  }
-
-  /** Logs (rate-limited) the connections the admission refused at the open-file limit. */
-  noteFdRefusals(): void {
-    const n = this.admission.fdRefusals;
-    if (n === 0) return;
-    this.admission.fdRefusals = 0;
-    this.#fdErrors += n;
-    this.#logFdErrors('near the open-file limit');
   }
 
   /** Accept errors (EMFILE, ENFILE) do not stop a net.Server: logged, rate-limited, and survived. */
@@ -211,7 +205,6 @@ export class SocketIntake {
     const ip = normaliseIp(peer.address);
     const refusal = this.admission.admit(ip);
     if (refusal !== undefined) {
-      this.noteFdRefusals();
       this.#refuse(raw, refusal, secure !== undefined);
       return;
     }

@@ -102,19 +102,7 @@ test('cluster - a node closed gracefully: its clients get DISCONNECT, the others
 
 test('cluster - Redis stopped: local service goes on, new CONNECTs get UNAVAILABLE; restarted: sessions re-announced without duplicates or ghosts', async (t) => {
   const redis = await RedisServer.start(t);
-  const servers: ParleyServer[] = [];
-  const ports: number[] = [];
-  for (let i = 0; i < 2; i++) {
-    const server = createServer({
-      hostname: 'test.parley',
-      logger: 'silent',
-      plugins: textPlugins(),
-      cluster: redisCluster({ url: redis.url, prefix: 'outage', nodeId: `n${i}`, leaseMs: 1500 }),
-    });
-    t.teardown(() => server.close());
-    ports.push((await server.listen({ port: 0 })).port);
-    servers.push(server);
-  }
+  const { ports, servers } = await startClusterOn(t, redis.url, 'outage', 1500);
   const alice = await connectInLobby(t, ports[0]!, 'alice');
   const ann = await connectInLobby(t, ports[0]!, 'ann');
   const bob = await connectInLobby(t, ports[1]!, 'bob');
@@ -212,8 +200,14 @@ test('cluster - a node killed with SIGKILL: the others see its users leave withi
 });
 
 /** Two in-process nodes on a given Redis. */
-async function startClusterOn(t: Parameters<typeof startCluster>[0], url: string, prefix: string, leaseMs: number): Promise<{ ports: number[] }> {
+async function startClusterOn(
+  t: Parameters<typeof startCluster>[0],
+  url: string,
+  prefix: string,
+  leaseMs: number,
+): Promise<{ ports: number[]; servers: ParleyServer[] }> {
   const ports: number[] = [];
+  const servers: ParleyServer[] = [];
   for (let i = 0; i < 2; i++) {
     const server = createServer({
       hostname: 'test.parley',
@@ -223,6 +217,7 @@ async function startClusterOn(t: Parameters<typeof startCluster>[0], url: string
     });
     t.teardown(() => server.close());
     ports.push((await server.listen({ port: 0 })).port);
+    servers.push(server);
   }
-  return { ports };
+  return { ports, servers };
 }

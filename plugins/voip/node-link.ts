@@ -12,8 +12,8 @@
  *   5   id                    UTF-8
  *   5+n the relayed frame     a VoiceFrame with its key emptied (first byte 0), as the clients get it
  */
-import * as dgram from 'node:dgram';
-import { isIPv6 } from 'node:net';
+import type * as dgram from 'node:dgram';
+import { bindUdp } from './udp-socket.js';
 import type { Logger } from '../../core/index.js';
 import { payloadLength } from './voice-frame.js';
 import { normaliseIp } from './talk-registry.js';
@@ -74,19 +74,7 @@ export class NodeLink {
   ) {}
 
   async open(host: string, port: number, bufferBytes: number): Promise<{ host: string; port: number }> {
-    const socket = dgram.createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4', recvBufferSize: bufferBytes, sendBufferSize: bufferBytes });
-    try {
-      await new Promise<void>((resolve, reject) => {
-        socket.once('error', reject);
-        socket.bind(port, host, () => {
-          socket.off('error', reject);
-          resolve();
-        });
-      });
-    } catch (err) {
-      socket.close();
-      throw err;
-    }
+    const socket = await bindUdp({ host, port, recvBufferSize: bufferBytes, sendBufferSize: bufferBytes });
     socket.on('error', (err) => this.log.debug('node link socket error', err));
     socket.on('message', (buf, rinfo) => {
       // A frame one node could not deliver must never take the node down.

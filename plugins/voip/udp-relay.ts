@@ -9,6 +9,7 @@ import * as dgram from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import { foldCase, type Logger, type Session } from '../../core/index.js';
 import { payloadLength, scanVoiceFrame } from './voice-frame.js';
+import { bindUdp } from './udp-socket.js';
 import { RelayCounters } from './stats.js';
 import { normaliseIp, type Endpoint, type Party, type Talk, type TalkRegistry } from './talk-registry.js';
 
@@ -58,36 +59,24 @@ export class UdpRelay {
 
   /** Binds the socket; resolves with the bound address. */
   async open(opts: RelayBindOptions): Promise<{ host: string; port: number }> {
-    const type = isIPv6(opts.host) ? 'udp6' : 'udp4';
-    this.#type = type;
+    this.#type = isIPv6(opts.host) ? 'udp6' : 'udp4';
     const shared = this.limits.peerSockets > 0;
     let port = opts.port;
     if (shared) {
       // Per-party sockets need SO_REUSEADDR on the relay's socket too, and with it a
       // port another process holds would bind without EADDRINUSE: bind once without
       // it first, so a taken port still fails (and port 0 picks a free one).
-      const probe = dgram.createSocket({ type });
-      port = await bindSocket(probe, port, opts.host).then(
-        () => probe.address().port,
-        (err: unknown) => {
-          probe.close();
-          throw err;
-        },
-      );
+      const probe = await bindUdp({ host: opts.host, port });
+      port = probe.address().port;
       await new Promise<void>((r) => probe.close(() => r()));
     }
-    const socket = dgram.createSocket({
-      type,
+    const socket = await bindUdp({
+      host: opts.host,
+      port,
       reuseAddr: shared,
       recvBufferSize: opts.recvBufferBytes,
       sendBufferSize: opts.sendBufferBytes,
     });
-    try {
-      await bindSocket(socket, port, opts.host);
-    } catch (err) {
-      socket.close();
-      throw err;
-    }
     // Send errors (no callback given) arrive here; one bad peer must not stop the relay.
     socket.on('error', (err) => this.log.debug('udp socket error', err));
     socket.on('message', this.#onDatagram);
@@ -356,13 +345,3 @@ export class UdpRelay {
 }
 
 const EMPTY = Buffer.alloc(0);
-
-function bindSocket(socket: dgram.Socket, port: number, host: string): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    socket.once('error', reject);
-    socket.bind(port, host, () => {
-      socket.off('error', reject);
-      resolve();
-    });
-  });
-}
