@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import fc from 'fast-check';
 import { formatServer, parseServerLine, splitLine, formatCommand } from '../core/codec.js';
+import { PROTOCOL_VERSION } from '../core/defaults.js';
 import type { ServerMessage } from '../core/actions.js';
 
 interface BrowserProtocol {
@@ -14,6 +15,7 @@ interface BrowserProtocol {
   formatChannel(verb: 'JOIN' | 'LEAVE', channel: string): string;
   formatTalk(target: string, keyword: 'REQUEST' | 'ACCEPT' | 'DENY' | 'END' | 'JOIN', key?: string): string;
   formatConnect(nick: string, realname?: string, version?: string, token?: string): string;
+  PROTOCOL_VERSION: string;
 }
 
 const load = (): Promise<BrowserProtocol> => import(pathToFileURL(path.join(__dirname, '..', 'web', 'client', 'protocol.js')).href) as Promise<BrowserProtocol>;
@@ -97,4 +99,10 @@ test('web protocol - browser commands are the codec commands, and a line break i
   t.throws(() => web.formatMsg('#c', 'a\nJOIN: #evil'), { instanceOf: TypeError });
   t.throws(() => web.formatMsg('#c x', 'a'), { instanceOf: TypeError });
   t.throws(() => web.formatConnect('a"b'), { instanceOf: TypeError });
+});
+
+test("web protocol - the browser client speaks the server's protocol version", async (t) => {
+  const web = await load();
+  t.is(web.PROTOCOL_VERSION, PROTOCOL_VERSION);
+  t.is(`${web.formatConnect('bob')}\n`, formatCommand({ verb: 'CONNECT', nick: 'bob', realname: '', version: PROTOCOL_VERSION }));
 });

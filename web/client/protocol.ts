@@ -25,8 +25,8 @@ export interface ServerMessageMap {
 export type ServerMessageType = keyof ServerMessageMap;
 export type ServerMessage = ServerMessageMap[ServerMessageType];
 
-/** The protocol version this client speaks. */
-export const PROTOCOL_VERSION = '1.0.0';
+/** The protocol version this client speaks (1.1.0: relayed voice frames carry an empty key). */
+export const PROTOCOL_VERSION = '1.1.0';
 
 const TALK_EVENTS: ReadonlySet<string> = new Set(['REQUEST', 'ACCEPTED', 'DENIED', 'ENDED', 'JOINED']);
 
